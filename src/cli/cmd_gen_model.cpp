@@ -1,0 +1,44 @@
+// seek gen-model: writes a deterministic random-weight test model of a named configuration.
+#include <cstdio>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "model/deepseek/synthetic.h"
+
+namespace seek::cli {
+
+int cmd_gen_model(int argc, char** argv) {
+  Args a("gen-model", {"--type", "--seed", "--layout"}, {"--list", "--help", "-h"});
+  if (auto r = a.parse(argc, argv); !r) return usage_error("gen-model", r.error().message);
+  if (a.has("--help") || a.has("-h") || a.has("--list") || a.positional().size() != 2) {
+    std::fprintf(a.has("--help") || a.has("--list") ? stdout : stderr,
+                 "usage: seek gen-model PRESET OUT.gguf [--type f32|f16|bf16|q8_0] [--seed N] [--layout split|kv_b]\n"
+                 "presets:");
+    for (const auto& p : synthetic_presets()) std::fprintf(a.has("--help") || a.has("--list") ? stdout : stderr, " %s", p.c_str());
+    std::fprintf(a.has("--help") || a.has("--list") ? stdout : stderr, "\n");
+    return a.has("--help") || a.has("-h") || a.has("--list") ? 0 : 2;
+  }
+  auto spec = synthetic_preset(a.positional()[0]);
+  if (!spec) return usage_error("gen-model", "unknown preset '" + a.positional()[0] + "' (see --list)");
+  if (auto t = a.str("--type")) {
+    auto type = type_from_name(*t);
+    if (!type || !(*type == GgmlType::F32 || *type == GgmlType::F16 || *type == GgmlType::BF16 || *type == GgmlType::Q8_0))
+      return usage_error("gen-model", "--type must be f32, f16, bf16 or q8_0, got '" + *t + "'");
+    spec->type = *type;
+  }
+  auto seed = a.integer("--seed", 1, 0, (1ll << 62));
+  if (!seed) return usage_error("gen-model", seed.error().message);
+  spec->seed = uint64_t(*seed);
+  if (auto l = a.str("--layout")) {
+    if (*l != "split" && *l != "kv_b") return usage_error("gen-model", "--layout must be split or kv_b");
+    spec->split_mla = *l == "split";
+  }
+  Progress progress("writing " + a.positional()[1]);
+  auto r = write_synthetic_deepseek(*spec, a.positional()[1], [&](uint64_t done, uint64_t total) { progress.update(done, total); });
+  progress.done();
+  if (!r) return fail("gen-model", r.error().message);
+  return 0;
+}
+
+}  // namespace seek::cli

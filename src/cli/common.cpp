@@ -1,0 +1,61 @@
+// Model + tokenizer loading and the options every model-running command shares.
+#include "cli/common.h"
+
+#include <chrono>
+#include <thread>
+
+#include "formats/gguf.h"
+#include "kernels/kernels.h"
+
+namespace seek::cli {
+
+Result<Loaded> load_model_and_tokenizer(const std::string& path, bool need_tokenizer) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto f = gguf_open(path);
+  if (!f) return f.error();
+  auto file = std::make_shared<GgufFile>(std::move(*f));
+  Loaded l;
+  if (need_tokenizer) {
+    auto vocab = vocab_from_gguf(*file);
+    if (!vocab) return vocab.error();
+    auto tok = Tokenizer::create(std::move(*vocab));
+    if (!tok) return err("%s: tokenizer: %s", path.c_str(), tok.error().message.c_str());
+    l.tokenizer.emplace(std::move(*tok));
+  }
+  auto m = load_model_from_gguf(file);
+  if (!m) return m.error();
+  l.model = std::move(*m);
+  if (l.tokenizer && l.tokenizer->n_vocab() > l.model->n_vocab())
+    return err("%s: the tokenizer has %d tokens but the model's embedding has only %lld rows", path.c_str(),
+               l.tokenizer->n_vocab(), (long long)l.model->n_vocab());
+  l.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return l;
+}
+
+std::string model_arg(const Args& a) {
+  if (auto m = a.str("-m")) return *m;
+  if (auto m = a.str("--model")) return *m;
+  return default_model_path();
+}
+
+Result<int> apply_common_options(const Args& a, Model* model) {
+  const long long hw = std::max(1u, std::thread::hardware_concurrency());
+  std::string tflag = a.has("--threads") ? "--threads" : "-t";
+  auto threads = a.integer(tflag, hw, 1, 1024);
+  if (!threads) return threads.error();
+  if (auto k = a.str("--kernels")) {
+    if (*k == "ref") select_kernels(KernelChoice::Ref);
+    else if (*k == "auto") select_kernels(KernelChoice::Auto);
+    else return err("option --kernels must be ref or auto, got '%s'", k->c_str());
+  } else {
+    select_kernels(KernelChoice::Auto);
+  }
+  if (auto m = a.str("--mla")) {
+    if (*m == "naive") model->options.mla = MlaMode::Naive;
+    else if (*m == "absorbed") model->options.mla = MlaMode::Absorbed;
+    else return err("option --mla must be naive or absorbed, got '%s'", m->c_str());
+  }
+  return int(*threads);
+}
+
+}  // namespace seek::cli

@@ -1,0 +1,40 @@
+// seek: the command-line entry point; dispatches to the subcommands.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace {
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: seek COMMAND [options]\n"
+               "\n"
+               "commands:\n"
+               "  run         generate text from a prompt\n"
+               "  perplexity  perplexity of a text file, as llama-perplexity computes it\n"
+               "  info        architecture, hyper-parameters, tensors and cache size of a model\n"
+               "  tokenize    token ids of a text\n"
+               "  gen-model   write a deterministic random-weight test model (GGUF)\n"
+               "\n"
+               "Run 'seek COMMAND --help' for a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "run") return seek::cli::cmd_run(argc - 2, argv + 2);
+  if (cmd == "perplexity") return seek::cli::cmd_perplexity(argc - 2, argv + 2);
+  if (cmd == "info") return seek::cli::cmd_info(argc - 2, argv + 2);
+  if (cmd == "tokenize") return seek::cli::cmd_tokenize(argc - 2, argv + 2);
+  if (cmd == "gen-model") return seek::cli::cmd_gen_model(argc - 2, argv + 2);
+  std::fprintf(stderr, "seek: unknown command '%s'\n", cmd.c_str());
+  usage();
+  return 2;
+}

@@ -1,0 +1,36 @@
+// Chooses the kernel table once at start-up from the CPU's features.
+#include <cpuid.h>
+
+#include <atomic>
+
+#include "kernels/kernels.h"
+
+namespace seek {
+
+namespace {
+std::atomic<const KernelTable*> g_table{nullptr};
+}
+
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+
+const char* select_kernels(KernelChoice choice) {
+  const KernelTable* t = &ref_kernels();
+  if (choice == KernelChoice::Auto && cpu_has_avx512()) t = avx512_kernels();
+  g_table.store(t);
+  return t->name;
+}
+
+const KernelTable& kernels() {
+  const KernelTable* t = g_table.load(std::memory_order_relaxed);
+  if (!t) {
+    select_kernels(KernelChoice::Auto);
+    t = g_table.load();
+  }
+  return *t;
+}
+
+}  // namespace seek

@@ -1,0 +1,50 @@
+// Kernel table: per weight type, a row dequantiser and a dot product of a stored row with an f32 vector.
+// One table per instruction set; `select_kernels` picks one at start-up from the CPU's features (or the
+// scalar reference when asked with --kernels=ref). Model code calls through `kernels()` and never includes
+// an ISA-specific header.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "quant/types.h"
+
+namespace seek {
+
+using DequantRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
+using VecDotFn = float (*)(const uint8_t* row, const float* x, int64_t n);
+
+struct TypeKernels {
+  DequantRowFn dequant = nullptr;
+  VecDotFn dot = nullptr;
+};
+
+struct KernelTable {
+  const char* name = "ref";
+  TypeKernels by_type[40];  // indexed by GgmlType id; empty where unsupported
+  // y[i] += a * x[i]
+  void (*axpy)(float a, const float* x, float* y, int64_t n) = nullptr;
+  // dot of two f32 vectors
+  float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
+
+  const TypeKernels& of(GgmlType t) const { return by_type[uint32_t(t)]; }
+  bool supports(GgmlType t) const { return uint32_t(t) < 40 && by_type[uint32_t(t)].dot != nullptr; }
+};
+
+enum class KernelChoice { Auto, Ref };
+
+// Chooses the table once; later calls with the same choice are no-ops. Returns the name chosen.
+const char* select_kernels(KernelChoice choice);
+const KernelTable& kernels();
+
+// The tables themselves (the scalar reference always exists; others may be null when not compiled in).
+const KernelTable& ref_kernels();
+const KernelTable* avx512_kernels();
+
+bool cpu_has_avx512();
+
+// Reference quantisers (used by writers and tests): n must be a multiple of the block size.
+void quantize_row_q8_0(const float* src, uint8_t* dst, int64_t n);
+
+}  // namespace seek

@@ -1,0 +1,106 @@
+// Scalar reference kernels: the definition of each type's numerics. Every SIMD kernel is tested against these.
+#include <cmath>
+#include <cstring>
+
+#include "core/half.h"
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+
+namespace seek {
+
+namespace {
+
+void dequant_f32(const uint8_t* src, float* dst, int64_t n) { std::memcpy(dst, src, size_t(n) * 4); }
+
+void dequant_f16(const uint8_t* src, float* dst, int64_t n) {
+  const uint16_t* s = reinterpret_cast<const uint16_t*>(src);
+  for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(s[i]);
+}
+
+void dequant_bf16(const uint8_t* src, float* dst, int64_t n) {
+  const uint16_t* s = reinterpret_cast<const uint16_t*>(src);
+  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
+}
+
+// block_q8_0: value = d * q
+void dequant_q8_0(const uint8_t* src, float* dst, int64_t n) {
+  const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(src);
+  for (int64_t k = 0; k < n / kQK8_0; ++k) {
+    const float d = f16_to_f32(b[k].d);
+    for (int j = 0; j < kQK8_0; ++j) dst[k * kQK8_0 + j] = d * float(b[k].qs[j]);
+  }
+}
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+  float s = 0;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+float vdot_f32(const uint8_t* row, const float* x, int64_t n) {
+  return dot_f32(reinterpret_cast<const float*>(row), x, n);
+}
+
+float vdot_f16(const uint8_t* row, const float* x, int64_t n) {
+  const uint16_t* s = reinterpret_cast<const uint16_t*>(row);
+  float acc = 0;
+  for (int64_t i = 0; i < n; ++i) acc += f16_to_f32(s[i]) * x[i];
+  return acc;
+}
+
+float vdot_bf16(const uint8_t* row, const float* x, int64_t n) {
+  const uint16_t* s = reinterpret_cast<const uint16_t*>(row);
+  float acc = 0;
+  for (int64_t i = 0; i < n; ++i) acc += bf16_to_f32(s[i]) * x[i];
+  return acc;
+}
+
+// Per block: d * sum(q_j * x_j), the sum taken in f32.
+float vdot_q8_0(const uint8_t* row, const float* x, int64_t n) {
+  const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(row);
+  float acc = 0;
+  for (int64_t k = 0; k < n / kQK8_0; ++k) {
+    float s = 0;
+    for (int j = 0; j < kQK8_0; ++j) s += float(b[k].qs[j]) * x[k * kQK8_0 + j];
+    acc += f16_to_f32(b[k].d) * s;
+  }
+  return acc;
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+KernelTable make_ref() {
+  KernelTable t;
+  t.name = "ref";
+  t.by_type[uint32_t(GgmlType::F32)] = {dequant_f32, vdot_f32};
+  t.by_type[uint32_t(GgmlType::F16)] = {dequant_f16, vdot_f16};
+  t.by_type[uint32_t(GgmlType::BF16)] = {dequant_bf16, vdot_bf16};
+  t.by_type[uint32_t(GgmlType::Q8_0)] = {dequant_q8_0, vdot_q8_0};
+  t.axpy = axpy;
+  t.dot_f32 = dot_f32;
+  return t;
+}
+
+}  // namespace
+
+const KernelTable& ref_kernels() {
+  static const KernelTable t = make_ref();
+  return t;
+}
+
+// ggml's quantize_row_q8_0_ref: d = max|x| / 127, q = round(x / d).
+void quantize_row_q8_0(const float* src, uint8_t* dst, int64_t n) {
+  BlockQ8_0* b = reinterpret_cast<BlockQ8_0*>(dst);
+  for (int64_t k = 0; k < n / kQK8_0; ++k) {
+    float amax = 0;
+    for (int j = 0; j < kQK8_0; ++j) amax = std::fmax(amax, std::fabs(src[k * kQK8_0 + j]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    b[k].d = f32_to_f16(d);
+    for (int j = 0; j < kQK8_0; ++j) b[k].qs[j] = int8_t(std::roundf(src[k * kQK8_0 + j] * id));
+  }
+}
+
+}  // namespace seek

@@ -1,0 +1,74 @@
+// DeepSeek model: loading, the cache, and the forward pass as a list of named ops per block
+// (model.py Block.forward: x = x + attn(attn_norm(x)); x = x + ffn(ffn_norm(x))).
+#include "model/deepseek/deepseek.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "formats/gguf.h"
+#include "model/ops.h"
+
+namespace seek {
+
+Result<std::unique_ptr<Model>> load_deepseek(std::shared_ptr<GgufFile> file) {
+  auto cfg = deepseek_config_from_gguf(*file);
+  if (!cfg) return cfg.error();
+  auto w = deepseek_weights_from_gguf(*file, *cfg);
+  if (!w) return w.error();
+  auto m = std::make_unique<DeepseekModel>();
+  m->config = std::move(*cfg);
+  m->weights = std::move(*w);
+  m->rope = make_rope(m->config);
+  m->file = std::move(file);
+  return std::unique_ptr<Model>(std::move(m));
+}
+
+std::unique_ptr<ModelState> DeepseekModel::new_state(int64_t n_ctx) const {
+  auto s = std::make_unique<MlaCache>();
+  s->capacity = n_ctx;
+  s->n_layers = config.n_layers;
+  s->width = config.cache_width();
+  s->data.assign(size_t(s->n_layers) * size_t(n_ctx) * size_t(s->width), 0.0f);
+  return s;
+}
+
+void DeepseekModel::block_forward(const BlockWeights& b, int64_t layer, MlaCache& cache, ThreadPool& pool, float* x,
+                                  int64_t n, int64_t n_past) const {
+  const int64_t dim = config.dim;
+  std::vector<float> h(static_cast<size_t>(n * dim)), out(static_cast<size_t>(n * dim));
+  for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * dim, b.attn_norm.data(), dim, config.rms_eps, h.data() + t * dim);
+  attention(b.attn, layer, cache, pool, h.data(), n, n_past, out.data());
+  for (int64_t i = 0; i < n * dim; ++i) x[i] += out[size_t(i)];
+
+  for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * dim, b.ffn_norm.data(), dim, config.rms_eps, h.data() + t * dim);
+  if (b.is_moe) {
+    moe(b.moe, pool, h.data(), n, out.data());
+  } else {
+    const int64_t inter = b.ffn.w1.rows;
+    std::vector<float> g(static_cast<size_t>(n * inter)), u(static_cast<size_t>(n * inter));
+    matmul(pool, b.ffn.w1, h.data(), n, g.data());
+    matmul(pool, b.ffn.w3, h.data(), n, u.data());
+    swiglu(g.data(), u.data(), n * inter);
+    matmul(pool, b.ffn.w2, g.data(), n, out.data());
+  }
+  for (int64_t i = 0; i < n * dim; ++i) x[i] += out[size_t(i)];
+}
+
+void DeepseekModel::forward(ModelState& state, ThreadPool& pool, const int32_t* tokens, int64_t n, int64_t n_past,
+                            bool all_logits, float* logits) const {
+  MlaCache& cache = static_cast<MlaCache&>(state);
+  const int64_t dim = config.dim;
+  std::vector<float> x(static_cast<size_t>(n * dim));
+  for (int64_t t = 0; t < n; ++t) embedding_row(weights.tok_embd, tokens[t], x.data() + t * dim);
+  for (int64_t l = 0; l < config.n_layers; ++l)
+    block_forward(weights.blocks[size_t(l)], l, cache, pool, x.data(), n, n_past);
+
+  // Only the rows whose logits are wanted go through the final norm and the head.
+  const int64_t first = all_logits ? 0 : n - 1, rows = n - first;
+  std::vector<float> normed(static_cast<size_t>(rows * dim));
+  for (int64_t t = 0; t < rows; ++t)
+    rmsnorm(x.data() + (first + t) * dim, weights.output_norm.data(), dim, config.rms_eps, normed.data() + t * dim);
+  matmul(pool, weights.output, normed.data(), rows, logits);
+}
+
+}  // namespace seek

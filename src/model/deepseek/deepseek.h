@@ -1,0 +1,65 @@
+// The DeepSeek-V2/V3 model: config + weights + RoPE table, and its forward pass (deepseek.cpp, mla.cpp, moe.cpp).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "model/deepseek/config.h"
+#include "model/deepseek/weights.h"
+#include "model/model.h"
+
+namespace seek {
+
+struct GgufFile;
+
+// The MLA cache: per layer and position, the normalised latent c_kv (kv_lora_rank) then the rotated k_rope.
+struct MlaCache : ModelState {
+  int64_t n_layers = 0, width = 0;
+  std::vector<float> data;
+  float* at(int64_t layer, int64_t pos) { return data.data() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
+};
+
+// Interleaved (adjacent-pair) rotary embedding with YaRN frequency correction, as in DeepSeek's model.py.
+struct Rope {
+  std::vector<double> freqs;  // one per pair
+  // Rotates n_vec vectors of 2*freqs.size() values, each `stride` apart, to position pos.
+  void apply(float* x, int64_t n_vec, int64_t stride, int64_t pos) const;
+};
+Rope make_rope(const DeepseekConfig& c);
+
+// Expert choice for one token: indices and weights of the activated experts.
+struct Routing {
+  std::vector<int32_t> experts;
+  std::vector<float> weights;
+};
+// DeepSeekMoE gate (model.py Gate.forward): scores, bias for selection, group limit, top-k, weights.
+void route(const DeepseekConfig& c, const float* logits, const std::vector<float>& bias, Routing& out);
+
+class DeepseekModel : public Model {
+ public:
+  DeepseekConfig config;
+  DeepseekWeights weights;
+  Rope rope;
+  std::shared_ptr<GgufFile> file;  // keeps the mapping alive
+
+  std::string arch() const override { return "deepseek2"; }
+  int64_t n_vocab() const override { return weights.tok_embd.rows; }
+  int64_t n_ctx_train() const override { return config.max_seq_len; }
+  int64_t kv_bytes_per_token() const override { return config.n_layers * config.cache_width() * int64_t(sizeof(float)); }
+  size_t weight_bytes() const override { return weights.weight_bytes; }
+  size_t active_bytes_per_token() const override { return weights.active_bytes_per_token; }
+  std::unique_ptr<ModelState> new_state(int64_t n_ctx) const override;
+  void forward(ModelState& state, ThreadPool& pool, const int32_t* tokens, int64_t n, int64_t n_past, bool all_logits,
+               float* logits) const override;
+
+  // One block: x += MLA(norm(x)); x += FFN(norm(x)), for n tokens at positions n_past...
+  void block_forward(const BlockWeights& b, int64_t layer, MlaCache& cache, ThreadPool& pool, float* x, int64_t n,
+                     int64_t n_past) const;
+  void attention(const MlaWeights& a, int64_t layer, MlaCache& cache, ThreadPool& pool, const float* h, int64_t n,
+                 int64_t n_past, float* out) const;
+  void moe(const MoeWeights& m, ThreadPool& pool, const float* h, int64_t n, float* out) const;
+};
+
+Result<std::unique_ptr<Model>> load_deepseek(std::shared_ptr<GgufFile> file);
+
+}  // namespace seek

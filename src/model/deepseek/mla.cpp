@@ -1,0 +1,134 @@
+// Multi-head Latent Attention (DeepSeek-V2 paper section 2.1; model.py MLA.forward). The cache keeps only the
+// normalised latent c_kv and the rotated k_rope per token. Absorbed mode (decode and prefill) folds the key part
+// of the up-projection into the query and applies the value part after the weighted sum of latents; naive mode
+// expands per-head keys and values from the cache and is the reference.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "model/deepseek/deepseek.h"
+#include "model/ops.h"
+
+namespace seek {
+
+namespace {
+
+// The per-head key (W_uk: qk_nope x kv_lora) and value (W_uv: v_head x kv_lora) up-projections as views into
+// whichever layout the file has. `key_transposed` means the view stores W_uk^T (kv_lora rows of qk_nope).
+struct HeadProj {
+  Mat key;
+  bool key_transposed;
+  Mat value;
+};
+
+HeadProj head_proj(const MlaWeights& a, const DeepseekConfig& c, int64_t h) {
+  if (!a.wkv_b.empty()) {
+    const int64_t per = c.qk_nope_head_dim + c.v_head_dim;
+    return {a.wkv_b.slice_rows(h * per, c.qk_nope_head_dim), false,
+            a.wkv_b.slice_rows(h * per + c.qk_nope_head_dim, c.v_head_dim)};
+  }
+  return {a.wk_b.slice_rows(h * c.kv_lora_rank, c.kv_lora_rank), true,
+          a.wv_b.slice_rows(h * c.v_head_dim, c.v_head_dim)};
+}
+
+// y = W_uk^T x  (x: qk_nope -> y: kv_lora), for n vectors.
+void absorb_key(const HeadProj& p, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy, float* scratch) {
+  if (p.key_transposed) matmul_serial(p.key, x, ldx, n, y, ldy, scratch);
+  else matmul_t_serial(p.key, x, ldx, n, y, ldy, scratch);
+}
+
+// y = W_uk x  (x: kv_lora -> y: qk_nope), for n vectors.
+void expand_key(const HeadProj& p, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy, float* scratch) {
+  if (p.key_transposed) matmul_t_serial(p.key, x, ldx, n, y, ldy, scratch);
+  else matmul_serial(p.key, x, ldx, n, y, ldy, scratch);
+}
+
+}  // namespace
+
+void DeepseekModel::attention(const MlaWeights& a, int64_t layer, MlaCache& cache, ThreadPool& pool, const float* h,
+                              int64_t n, int64_t n_past, float* out) const {
+  const DeepseekConfig& c = config;
+  const int64_t H = c.n_heads, nope = c.qk_nope_head_dim, rope_dim = c.qk_rope_head_dim, qk = c.qk_head_dim();
+  const int64_t R = c.kv_lora_rank, V = c.v_head_dim, W = c.cache_width();
+  const float scale = c.softmax_scale();
+
+  // q: (n, H * qk)
+  std::vector<float> q(static_cast<size_t>(n * H * qk));
+  if (c.q_lora_rank > 0) {
+    std::vector<float> qa(static_cast<size_t>(n * c.q_lora_rank));
+    matmul(pool, a.wq_a, h, n, qa.data());
+    for (int64_t t = 0; t < n; ++t) {
+      float* row = qa.data() + t * c.q_lora_rank;
+      rmsnorm(row, a.q_norm.data(), c.q_lora_rank, c.rms_eps, row);
+    }
+    matmul(pool, a.wq_b, qa.data(), n, q.data());
+  } else {
+    matmul(pool, a.wq, h, n, q.data());
+  }
+
+  // [c_kv, k_rope] = wkv_a h; c_kv normalised, k_rope rotated; both go to the cache.
+  std::vector<float> kva(static_cast<size_t>(n * W));
+  matmul(pool, a.wkv_a, h, n, kva.data());
+  for (int64_t t = 0; t < n; ++t) {
+    const int64_t pos = n_past + t;
+    float* dst = cache.at(layer, pos);
+    rmsnorm(kva.data() + t * W, a.kv_norm.data(), R, c.rms_eps, dst);
+    std::copy(kva.data() + t * W + R, kva.data() + (t + 1) * W, dst + R);
+    rope.apply(dst + R, 1, rope_dim, pos);
+    rope.apply(q.data() + t * H * qk + nope, H, qk, pos);
+  }
+
+  const int64_t n_kv = n_past + n;
+  std::vector<float> o(static_cast<size_t>(n * H * V));
+  const bool naive = options.mla == MlaMode::Naive;
+  pool.run([&](int ti, int nt) {
+    std::vector<float> scratch(size_t(std::max({R, nope, V, qk}) + 16));
+    std::vector<float> scores(static_cast<size_t>(n_kv));
+    std::vector<float> q_abs, ctx(static_cast<size_t>(R)), keys, vals;
+    if (naive) {
+      keys.resize(size_t(n_kv * nope));
+      vals.resize(size_t(n_kv * V));
+    } else {
+      q_abs.resize(size_t(n * R));
+    }
+    for (int64_t hd = ti; hd < H; hd += nt) {
+      const HeadProj p = head_proj(a, c, hd);
+      const float* q_head = q.data() + hd * qk;  // row stride H * qk
+      if (naive) {
+        // Expand every cached latent into this head's key (nope part) and value.
+        for (int64_t s = 0; s < n_kv; ++s) {
+          const float* lat = cache.at(layer, s);
+          expand_key(p, lat, W, 1, keys.data() + s * nope, nope, scratch.data());
+          matmul_serial(p.value, lat, W, 1, vals.data() + s * V, V, scratch.data());
+        }
+      } else {
+        absorb_key(p, q_head, H * qk, n, q_abs.data(), R, scratch.data());
+      }
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t len = n_past + t + 1;  // causal: positions 0 .. n_past + t
+        const float* qt = q_head + t * H * qk;
+        for (int64_t s = 0; s < len; ++s) {
+          const float* lat = cache.at(layer, s);
+          float sc;
+          if (naive) sc = vec_dot(qt, keys.data() + s * nope, nope);
+          else sc = vec_dot(q_abs.data() + t * R, lat, R);
+          sc += vec_dot(qt + nope, lat + R, rope_dim);
+          scores[size_t(s)] = sc * scale;
+        }
+        softmax(scores.data(), len);
+        float* ot = o.data() + t * H * V + hd * V;
+        if (naive) {
+          std::fill(ot, ot + V, 0.0f);
+          for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], vals.data() + s * V, ot, V);
+        } else {
+          std::fill(ctx.begin(), ctx.end(), 0.0f);
+          for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], cache.at(layer, s), ctx.data(), R);
+          matmul_serial(p.value, ctx.data(), R, 1, ot, V, scratch.data());
+        }
+      }
+    }
+  });
+  matmul(pool, a.wo, o.data(), n, out);
+}
+
+}  // namespace seek

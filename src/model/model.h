@@ -1,0 +1,53 @@
+// The engine's view of a language model: a forward pass over a batch of tokens that extends a per-sequence
+// state (the KV cache). Architectures implement it in src/model/<family>/.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "core/thread_pool.h"
+
+namespace seek {
+
+struct GgufFile;
+
+// Per-sequence state: the cache of one conversation.
+struct ModelState {
+  virtual ~ModelState() = default;
+  int64_t capacity = 0;  // tokens the cache can hold
+};
+
+enum class MlaMode { Absorbed, Naive };
+
+struct ForwardOptions {
+  MlaMode mla = MlaMode::Absorbed;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string arch() const = 0;
+  virtual int64_t n_vocab() const = 0;
+  virtual int64_t n_ctx_train() const = 0;
+  virtual int64_t kv_bytes_per_token() const = 0;
+  virtual size_t weight_bytes() const = 0;          // bytes of the tensors the forward pass reads
+  virtual size_t active_bytes_per_token() const = 0;  // bytes one decoded token reads
+
+  virtual std::unique_ptr<ModelState> new_state(int64_t n_ctx) const = 0;
+
+  // Runs tokens[0..n) at positions n_past.. and appends them to `state`. Writes logits (n_vocab floats per row)
+  // for every token when all_logits, else for the last token only. Preconditions (checked by the caller): ids in
+  // range, n_past + n <= state.capacity.
+  virtual void forward(ModelState& state, ThreadPool& pool, const int32_t* tokens, int64_t n, int64_t n_past,
+                       bool all_logits, float* logits) const = 0;
+
+  ForwardOptions options;
+};
+
+// Opens a model file and builds the model for its architecture.
+Result<std::unique_ptr<Model>> load_model(const std::string& path);
+Result<std::unique_ptr<Model>> load_model_from_gguf(std::shared_ptr<GgufFile> file);
+
+}  // namespace seek

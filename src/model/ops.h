@@ -1,0 +1,38 @@
+// Named operations a forward pass is written in: matmul over stored weights, RMSNorm, SwiGLU, softmax.
+// Parallel ops take the thread pool and split rows; *_serial ops run on the calling thread (for use inside a
+// region that is already parallel, e.g. one attention head per thread).
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+
+namespace seek {
+
+// y[t][r] = dot(w.row(r), x[t]) for t < n_tok; x rows are w.cols long (stride ldx), y rows w.rows (stride ldy).
+void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy);
+inline void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t n_tok, float* y) {
+  matmul(pool, w, x, w.cols, n_tok, y, w.rows);
+}
+// Serial forms. `scratch` holds at least w.cols floats.
+void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy, float* scratch);
+// y[t][c] = sum_r w[r][c] * x[t][r]: the transpose of w applied, without materialising it.
+void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy, float* scratch);
+
+// out = x / sqrt(mean(x^2) + eps) * weight (the mean accumulated in double, as ggml does).
+void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out);
+// a[i] = silu(a[i]) * b[i]
+void swiglu(float* a, const float* b, int64_t n);
+// In-place softmax over n values.
+void softmax(float* x, int64_t n);
+// Row `id` of an embedding matrix as f32.
+void embedding_row(const Mat& emb, int64_t id, float* out);
+
+}  // namespace seek
+
+namespace seek {
+// f32 vector helpers through the selected kernels.
+float vec_dot(const float* a, const float* b, int64_t n);
+void vec_axpy(float a, const float* x, float* y, int64_t n);  // y += a * x
+}  // namespace seek
