@@ -28,6 +28,7 @@ constexpr const char* kHelp =
     "  -t, --threads N     threads (default: all cores)\n"
     "  --ignore-eos        keep generating after end-of-sequence\n"
     "  --json              print one JSON object instead of streaming text\n"
+    "  --logits            with --json: add the logits of the prompt's last position (for testing)\n"
     "  --kernels ref|auto  force the scalar reference kernels (default auto)\n"
     "  --mla naive|absorbed  attention form (default absorbed; naive is the reference)\n";
 
@@ -51,7 +52,7 @@ int cmd_run(int argc, char** argv) {
   auto flags = common_value_flags();
   flags.insert(flags.end(), {"-p", "--prompt", "--tokens", "-n", "--n-predict", "--temp", "--top-p", "--top-k",
                              "--seed", "-c", "--ctx"});
-  Args a("run", flags, {"--json", "--ignore-eos", "--help", "-h"});
+  Args a("run", flags, {"--json", "--logits", "--ignore-eos", "--help", "-h"});
   if (auto r = a.parse(argc, argv); !r) return usage_error("run", r.error().message);
   if (a.has("--help") || a.has("-h")) {
     std::fputs(kHelp, stdout);
@@ -100,6 +101,7 @@ int cmd_run(int argc, char** argv) {
   const auto t0 = clock::now();
   if (auto r = session.eval(prompt_ids, false, logits); !r) return fail("run", r.error().message);
   const auto t1 = clock::now();
+  const std::vector<float> prompt_logits = a.has("--logits") ? logits : std::vector<float>{};
 
   std::vector<int32_t> out;
   std::string text;
@@ -139,6 +141,7 @@ int cmd_run(int argc, char** argv) {
     j["text"] = text;
     j["prompt_tokens"] = prompt_ids;
     j["stop_reason"] = stop_reason;
+    if (a.has("--logits")) j["prompt_logits"] = prompt_logits;
     j["timings"] = {{"load_ms", loaded->load_ms}, {"prompt_ms", prompt_ms}, {"prompt_tokens_per_s", pp_tps},
                     {"generation_ms", gen_ms}, {"generation_tokens_per_s", tg_tps}, {"threads", *threads}};
     std::puts(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());

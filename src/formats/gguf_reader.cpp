@@ -34,14 +34,17 @@ class Cursor {
   Cursor(const uint8_t* data, uint64_t size, const std::string& path) : p_(data), size_(size), path_(path) {}
 
   uint64_t offset() const { return off_; }
+  // Offset where the field read last began: what error messages report.
+  uint64_t field_offset() const { return last_; }
   uint64_t remaining() const { return size_ - off_; }
 
   Error fail(const char* field, const std::string& what) const {
-    return err("%s: offset %llu: %s: %s", path_.c_str(), (unsigned long long)off_, field, what.c_str());
+    return err("%s: offset %llu: %s: %s", path_.c_str(), (unsigned long long)last_, field, what.c_str());
   }
 
   template <class T>
   Result<T> read(const char* field) {
+    last_ = off_;
     if (remaining() < sizeof(T))
       return fail(field, "file ends (need " + std::to_string(sizeof(T)) + " bytes, " +
                              std::to_string(remaining()) + " left)");
@@ -107,12 +110,13 @@ class Cursor {
     return v;
   }
 
-  void seek_to(uint64_t off) { off_ = off; }
+  void seek_to(uint64_t off) { off_ = last_ = off; }
 
  private:
   const uint8_t* p_;
   uint64_t size_;
   uint64_t off_ = 0;
+  uint64_t last_ = 0;
   const std::string& path_;
 };
 
@@ -218,11 +222,11 @@ Result<GgufFile> gguf_parse(std::shared_ptr<MappedFile> mapping) {
 
   auto n_tensors = c.read<uint64_t>("tensor_count");
   if (!n_tensors) return n_tensors.error();
+  // Each tensor info takes at least 8+4+8+4+8 bytes; each key-value at least 8 (key length) + 4 (type) + 1.
+  if (*n_tensors > c.remaining() / 32) return c.fail("tensor_count", std::to_string(*n_tensors) + " tensors cannot fit in the file");
   auto n_kv = c.read<uint64_t>("metadata_kv_count");
   if (!n_kv) return n_kv.error();
-  // Each key-value takes at least 8 (key length) + 4 (type) + 1 bytes; each tensor info at least 8+4+8+4+8.
   if (*n_kv > c.remaining() / 13) return c.fail("metadata_kv_count", std::to_string(*n_kv) + " entries cannot fit in the file");
-  if (*n_tensors > c.remaining() / 32) return c.fail("tensor_count", std::to_string(*n_tensors) + " tensors cannot fit in the file");
 
   for (uint64_t k = 0; k < *n_kv; ++k) {
     const uint64_t at = c.offset();

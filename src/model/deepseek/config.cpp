@@ -61,7 +61,7 @@ Result<DeepseekConfig> deepseek_config_from_gguf(const GgufFile& f) {
   const std::string p = "deepseek2.";
   DeepseekConfig c;
   int64_t block_count = 0, head_kv = 0, key_len = 0, value_len = 0, key_len_mla = 0, value_len_mla = 0;
-  int64_t gating = 0, norm = 0;
+  int64_t gating = 0;
   SEEK_TRY(read_int(f, p + "block_count", &block_count, true, 1, 4096));
   SEEK_TRY(read_int(f, p + "nextn_predict_layers", &c.n_mtp_layers, false, 0, 16));
   if (c.n_mtp_layers >= block_count)
@@ -88,7 +88,8 @@ Result<DeepseekConfig> deepseek_config_from_gguf(const GgufFile& f) {
   SEEK_TRY(read_int(f, p + "expert_shared_count", &c.n_shared_experts, false, 0, 65536));
   SEEK_TRY(read_int(f, p + "expert_feed_forward_length", &c.moe_inter_dim, true, 1, kBig));
   SEEK_TRY(read_float(f, p + "expert_weights_scale", &c.route_scale, false));
-  SEEK_TRY(read_int(f, p + "expert_weights_norm", &norm, false, 0, 1));
+  auto norm = f.get_bool(p + "expert_weights_norm");
+  if (!norm) return norm.error();
   SEEK_TRY(read_int(f, p + "expert_gating_func", &gating, false, 0, 2));
   SEEK_TRY(read_int(f, p + "expert_group_count", &c.n_expert_groups, false, 0, 65536));
   SEEK_TRY(read_int(f, p + "expert_group_used_count", &c.n_limited_groups, false, 0, 65536));
@@ -102,7 +103,7 @@ Result<DeepseekConfig> deepseek_config_from_gguf(const GgufFile& f) {
     return err("%s: key length %lld leaves no room for the non-rotary part beside rope.dimension_count %lld",
                f.path.c_str(), (long long)qk_head, (long long)c.qk_rope_head_dim);
   if (c.qk_rope_head_dim % 2) return err("%s: rope.dimension_count must be even", f.path.c_str());
-  c.norm_topk_prob = norm != 0;
+  c.norm_topk_prob = norm->value_or(false);
   // Files without expert_gating_func predate V3: softmax (as llama.cpp assumes).
   c.score_func = gating == 2 ? ScoreFunc::Sigmoid : ScoreFunc::Softmax;
   if (c.n_expert_groups == 0) c.n_expert_groups = 1;

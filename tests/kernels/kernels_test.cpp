@@ -1,0 +1,143 @@
+// Kernels against their scalar references (random data, odd lengths), and the half-precision conversions
+// against the CPU's own F16C instructions and exhaustive round trips.
+#include <gtest/gtest.h>
+#include <immintrin.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/half.h"
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+
+namespace seek {
+namespace {
+
+std::vector<float> random_vec(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// Encodes f32 values as a row of `type`.
+std::vector<uint8_t> encode(const std::vector<float>& v, GgmlType type) {
+  std::vector<uint8_t> out(row_bytes(type, int64_t(v.size())));
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (type == GgmlType::F32) std::memcpy(out.data() + 4 * i, &v[i], 4);
+    if (type == GgmlType::F16) reinterpret_cast<uint16_t*>(out.data())[i] = f32_to_f16(v[i]);
+    if (type == GgmlType::BF16) reinterpret_cast<uint16_t*>(out.data())[i] = f32_to_bf16(v[i]);
+  }
+  if (type == GgmlType::Q8_0) quantize_row_q8_0(v.data(), out.data(), int64_t(v.size()));
+  return out;
+}
+
+TEST(Half, F16RoundTripIsExactForAllValues) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = f16_to_f32(uint16_t(h));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(f32_to_f16(f), h) << "half 0x" << std::hex << h;
+  }
+}
+
+__attribute__((target("f16c"))) uint16_t hw_f32_to_f16(float f) {
+  return uint16_t(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
+}
+__attribute__((target("f16c"))) float hw_f16_to_f32(uint16_t h) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_set1_epi16(short(h)))); }
+
+TEST(Half, MatchesF16CHardware) {
+  if (!__builtin_cpu_supports("f16c")) GTEST_SKIP() << "CPU has no F16C";
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (int i = 0; i < 200000; ++i) {
+    const float f = f32_from_bits(bits(rng));
+    if (std::isnan(f)) continue;
+    const uint16_t hw = hw_f32_to_f16(f);
+    ASSERT_EQ(f32_to_f16(f), hw) << "f32 bits 0x" << std::hex << bits_from_f32(f);
+  }
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float hw = hw_f16_to_f32(uint16_t(h));
+    const float sw = f16_to_f32(uint16_t(h));
+    if (std::isnan(hw)) { ASSERT_TRUE(std::isnan(sw)); continue; }
+    ASSERT_EQ(bits_from_f32(sw), bits_from_f32(hw)) << h;
+  }
+}
+
+TEST(Half, Bf16RoundsToNearestEven) {
+  EXPECT_EQ(f32_to_bf16(1.0f), 0x3f80);
+  EXPECT_EQ(f32_to_bf16(f32_from_bits(0x3f808000)), 0x3f80);  // tie, even stays
+  EXPECT_EQ(f32_to_bf16(f32_from_bits(0x3f818000)), 0x3f82);  // tie, odd rounds up
+  EXPECT_EQ(f32_to_bf16(f32_from_bits(0x3f808001)), 0x3f81);
+  EXPECT_EQ(bf16_to_f32(0xc000), -2.0f);
+}
+
+TEST(Q8_0, QuantisesAsGgmlDoes) {
+  // One block: max |x| = 127 gives d = 1 and q = round(x).
+  std::vector<float> x(32);
+  for (int i = 0; i < 32; ++i) x[size_t(i)] = float(i * 4 - 62) + 0.4f;
+  x[31] = 127.0f;
+  std::vector<uint8_t> b(34);
+  quantize_row_q8_0(x.data(), b.data(), 32);
+  const BlockQ8_0* blk = reinterpret_cast<const BlockQ8_0*>(b.data());
+  EXPECT_EQ(f16_to_f32(blk->d), 1.0f);
+  for (int i = 0; i < 31; ++i) EXPECT_EQ(blk->qs[i], int8_t(std::roundf(x[size_t(i)])));
+  EXPECT_EQ(blk->qs[31], 127);
+}
+
+class KernelVsRef : public ::testing::TestWithParam<GgmlType> {};
+
+TEST_P(KernelVsRef, DotAndDequantMatchReference) {
+  const KernelTable* simd = avx512_kernels();
+  if (!cpu_has_avx512() || !simd) GTEST_SKIP() << "CPU has no AVX-512";
+  const GgmlType type = GetParam();
+  const int64_t bs = traits(type).block_size;
+  std::mt19937 rng(42);
+  for (int64_t n : {int64_t(32), int64_t(64), int64_t(96), int64_t(160), int64_t(4096), int64_t(7 * 32 * 3)}) {
+    for (int64_t extra : {int64_t(0), int64_t(1), int64_t(15), int64_t(17)}) {
+      const int64_t len = bs == 1 ? n + extra : n;
+      const auto w = random_vec(size_t(len), rng);
+      const auto x = random_vec(size_t(len), rng);
+      const auto row = encode(w, type);
+      std::vector<float> d_ref(static_cast<size_t>(len)), d_simd(static_cast<size_t>(len));
+      ref_kernels().of(type).dequant(row.data(), d_ref.data(), len);
+      simd->of(type).dequant(row.data(), d_simd.data(), len);
+      for (int64_t i = 0; i < len; ++i) ASSERT_EQ(d_ref[size_t(i)], d_simd[size_t(i)]) << "dequant element " << i;
+      // Error bound of an f32 dot product of length n, in any summation order: n * eps * sum |w_i x_i|.
+      double abs_sum = 0, exact = 0;
+      for (int64_t i = 0; i < len; ++i) {
+        abs_sum += std::fabs(double(d_ref[size_t(i)]) * x[size_t(i)]);
+        exact += double(d_ref[size_t(i)]) * x[size_t(i)];
+      }
+      const double tol = double(len) * 1.2e-7 * abs_sum + 1e-30;
+      const float r = ref_kernels().of(type).dot(row.data(), x.data(), len);
+      const float s = simd->of(type).dot(row.data(), x.data(), len);
+      EXPECT_NEAR(r, exact, tol) << traits(type).name << " n=" << len;
+      EXPECT_NEAR(s, exact, tol) << traits(type).name << " n=" << len;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, KernelVsRef,
+                         ::testing::Values(GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0),
+                         [](const auto& info) { return std::string(traits(info.param).name); });
+
+TEST(Kernels, AxpyAndDotF32MatchReference) {
+  const KernelTable* simd = avx512_kernels();
+  if (!cpu_has_avx512() || !simd) GTEST_SKIP() << "CPU has no AVX-512";
+  std::mt19937 rng(3);
+  for (int64_t n : {1, 5, 16, 17, 33, 100, 1000}) {
+    const auto x = random_vec(size_t(n), rng), y0 = random_vec(size_t(n), rng);
+    auto y1 = y0, y2 = y0;
+    ref_kernels().axpy(0.37f, x.data(), y1.data(), n);
+    simd->axpy(0.37f, x.data(), y2.data(), n);
+    for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(y1[size_t(i)], y2[size_t(i)], 1e-6f * (1 + std::fabs(y1[size_t(i)])));
+    double abs_sum = 0;
+    for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs(double(x[size_t(i)]) * y0[size_t(i)]);
+    EXPECT_NEAR(ref_kernels().dot_f32(x.data(), y0.data(), n), simd->dot_f32(x.data(), y0.data(), n),
+                2.0 * double(n) * 1.2e-7 * abs_sum);
+  }
+}
+
+}  // namespace
+}  // namespace seek

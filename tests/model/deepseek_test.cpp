@@ -1,0 +1,254 @@
+// DeepSeek model equivalences on generated models: absorbed vs naive MLA, whole-prompt prefill vs token-by-token
+// decode, one thread vs two, and the two GGUF layouts of the MLA up-projection holding the same weights. Plus the
+// gate on hand-worked cases and clear errors for malformed models.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "engine/session.h"
+#include "formats/gguf.h"
+#include "kernels/kernels.h"
+#include "model/deepseek/deepseek.h"
+#include "model/deepseek/synthetic.h"
+
+namespace seek {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string temp_path(const std::string& name) {
+  return (fs::temp_directory_path() / ("seek_model_test_" + std::to_string(getpid()) + "_" + name)).string();
+}
+
+std::string make_model(const std::string& preset, GgmlType type = GgmlType::F32) {
+  const std::string p = temp_path(preset + "_" + std::string(traits(type).name) + ".gguf");
+  if (!fs::exists(p)) {
+    auto spec = synthetic_preset(preset);
+    EXPECT_TRUE(spec.has_value());
+    spec->type = type;
+    auto r = write_synthetic_deepseek(*spec, p);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  }
+  return p;
+}
+
+std::vector<int32_t> prompt(int n, int vocab) {
+  std::vector<int32_t> t{0};
+  for (int i = 1; i < n; ++i) t.push_back(int32_t((i * 37 + 11) % (vocab - 10) + 2));
+  return t;
+}
+
+std::vector<float> run(const Model& m, const std::vector<int32_t>& toks, int threads, bool token_by_token) {
+  ThreadPool pool(threads);
+  Session s(m, pool, 256);
+  std::vector<float> all, logits;
+  if (!token_by_token) {
+    EXPECT_TRUE(s.eval(toks, true, all).ok());
+    return all;
+  }
+  for (int32_t t : toks) {
+    EXPECT_TRUE(s.eval({t}, false, logits).ok());
+    all.insert(all.end(), logits.begin(), logits.end());
+  }
+  return all;
+}
+
+// max |a - b| / (1 + max |a|): a scale-aware difference of two logit arrays.
+double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double mx = 0, scale = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    mx = std::max(mx, double(std::fabs(a[i] - b[i])));
+    scale = std::max(scale, double(std::fabs(a[i])));
+  }
+  return mx / (1.0 + scale);
+}
+
+// f32 throughout: the two computations differ only in summation order over a few hundred terms per dot
+// product through 3 blocks, so they agree to ~1e-6 of the logit scale. 2e-5 leaves a margin of ~10x.
+constexpr double kF32Tolerance = 2e-5;
+
+class DeepseekPresets : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { select_kernels(KernelChoice::Auto); }
+};
+
+TEST_P(DeepseekPresets, AbsorbedMatchesNaiveMla) {
+  auto m = load_model(make_model(GetParam()));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const auto toks = prompt(24, int((*m)->n_vocab()));
+  (*m)->options.mla = MlaMode::Naive;
+  const auto naive = run(**m, toks, 2, false);
+  (*m)->options.mla = MlaMode::Absorbed;
+  const auto absorbed = run(**m, toks, 2, false);
+  EXPECT_LT(rel_diff(naive, absorbed), kF32Tolerance);
+}
+
+TEST_P(DeepseekPresets, PrefillMatchesTokenByTokenDecode) {
+  auto m = load_model(make_model(GetParam()));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const auto toks = prompt(24, int((*m)->n_vocab()));
+  EXPECT_LT(rel_diff(run(**m, toks, 2, false), run(**m, toks, 2, true)), kF32Tolerance);
+}
+
+TEST_P(DeepseekPresets, ThreadCountDoesNotChangeResults) {
+  auto m = load_model(make_model(GetParam()));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const auto toks = prompt(12, int((*m)->n_vocab()));
+  EXPECT_EQ(run(**m, toks, 1, false), run(**m, toks, 2, false));
+}
+
+TEST_P(DeepseekPresets, ReferenceKernelsAgreeWithSimd) {
+  auto m = load_model(make_model(GetParam(), GgmlType::Q8_0));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const auto toks = prompt(12, int((*m)->n_vocab()));
+  select_kernels(KernelChoice::Ref);
+  const auto ref = run(**m, toks, 2, false);
+  select_kernels(KernelChoice::Auto);
+  EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, DeepseekPresets, ::testing::Values("v3-tiny", "v3-tiny-kvb", "v2-lite-tiny"),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           for (char& c : s) if (c == '-') c = '_';
+                           return s;
+                         });
+
+// Rewrites a file that has attn_kv_b into the split layout exactly as llama.cpp's converter does
+// (k_b = per-head k part transposed, v_b = per-head v part), with the matching metadata.
+std::string split_copy(const std::string& src) {
+  auto f = gguf_open(src);
+  EXPECT_TRUE(f.ok());
+  auto c = deepseek_config_from_gguf(*f);
+  EXPECT_TRUE(c.ok());
+  GgufWriter w;
+  for (auto& [k, v] : f->kv) w.set(k, v);
+  w.set_u32("deepseek2.attention.key_length", uint32_t(c->kv_lora_rank + c->qk_rope_head_dim));
+  w.set_u32("deepseek2.attention.value_length", uint32_t(c->kv_lora_rank));
+  w.set_u32("deepseek2.attention.key_length_mla", uint32_t(c->qk_head_dim()));
+  w.set_u32("deepseek2.attention.value_length_mla", uint32_t(c->v_head_dim));
+  const int64_t H = c->n_heads, nope = c->qk_nope_head_dim, V = c->v_head_dim, R = c->kv_lora_rank;
+  for (const GgufTensor& t : f->tensors) {
+    if (t.name.find("attn_kv_b") == std::string::npos) {
+      w.add_tensor(t.name, t.type, t.dims, [&t](uint8_t* d, size_t n) { std::memcpy(d, t.data, n); });
+      continue;
+    }
+    EXPECT_EQ(t.type, GgmlType::F32);
+    const float* kv = reinterpret_cast<const float*>(t.data);  // (H * (nope + V), R)
+    const std::string base = t.name.substr(0, t.name.find("attn_kv_b"));
+    w.add_tensor(base + "attn_k_b.weight", GgmlType::F32, {nope, R, H}, [=](uint8_t* d, size_t) {
+      float* o = reinterpret_cast<float*>(d);
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t r = 0; r < R; ++r)
+          for (int64_t j = 0; j < nope; ++j) o[(h * R + r) * nope + j] = kv[(h * (nope + V) + j) * R + r];
+    });
+    w.add_tensor(base + "attn_v_b.weight", GgmlType::F32, {R, V, H}, [=](uint8_t* d, size_t) {
+      float* o = reinterpret_cast<float*>(d);
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t j = 0; j < V; ++j)
+          for (int64_t r = 0; r < R; ++r) o[(h * V + j) * R + r] = kv[(h * (nope + V) + nope + j) * R + r];
+    });
+  }
+  const std::string out = src + ".split.gguf";
+  EXPECT_TRUE(w.write(out).ok());
+  return out;
+}
+
+TEST(DeepseekLayouts, SplitAndCombinedMlaLayoutsGiveTheSameLogits) {
+  const std::string kvb = make_model("v3-tiny-kvb");
+  const std::string split = split_copy(kvb);
+  auto a = load_model(kvb), b = load_model(split);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const auto toks = prompt(16, int((*a)->n_vocab()));
+  for (MlaMode mode : {MlaMode::Absorbed, MlaMode::Naive}) {
+    (*a)->options.mla = (*b)->options.mla = mode;
+    EXPECT_LT(rel_diff(run(**a, toks, 2, false), run(**b, toks, 2, false)), kF32Tolerance);
+  }
+}
+
+TEST(DeepseekGate, SigmoidWithBiasGroupsAndNormalisation) {
+  DeepseekConfig c;
+  c.n_routed_experts = 8;
+  c.n_activated_experts = 2;
+  c.n_expert_groups = 4;
+  c.n_limited_groups = 2;
+  c.score_func = ScoreFunc::Sigmoid;
+  c.norm_topk_prob = true;
+  c.route_scale = 2.5f;
+  // logits chosen so sigmoid scores are easy: s = sigmoid(l).
+  const float logits[8] = {-3.0f, 3.5f, 1.0f, 1.0f, 2.0f, 3.0f, 0.5f, 0.5f};
+  std::vector<float> bias = {0, 0, 0, 0, 0, 0, 5.0f, 0};  // expert 6 is selected only through its bias
+  auto sg = [](float x) { return 1.0f / (1.0f + std::exp(-x)); };
+  // Group scores (top-2 sums of biased scores): g0 = 0.05+0.97 = 1.02, g1 = 0.73+0.73 = 1.46,
+  // g2 = 0.88+0.95 = 1.83, g3 = (0.62+5)+0.62 = 6.24 -> keep g3 and g2.
+  Routing r;
+  route(c, logits, bias, r);
+  ASSERT_EQ(r.experts.size(), 2u);
+  EXPECT_EQ(r.experts[0], 6);  // biased 5.62
+  EXPECT_EQ(r.experts[1], 5);  // 0.95; expert 1 scores higher (0.97) but its group was dropped
+  const float s6 = sg(0.5f), s5 = sg(3.0f);
+  EXPECT_NEAR(r.weights[0], 2.5f * s6 / (s6 + s5), 1e-6);
+  EXPECT_NEAR(r.weights[1], 2.5f * s5 / (s6 + s5), 1e-6);
+}
+
+TEST(DeepseekGate, SoftmaxWithoutNormalisation) {
+  DeepseekConfig c;
+  c.n_routed_experts = 4;
+  c.n_activated_experts = 2;
+  c.score_func = ScoreFunc::Softmax;
+  const float logits[4] = {1.0f, 3.0f, 2.0f, 0.0f};
+  Routing r;
+  route(c, logits, {}, r);
+  const double z = std::exp(1.0) + std::exp(3.0) + std::exp(2.0) + 1.0;
+  ASSERT_EQ(r.experts, (std::vector<int32_t>{1, 2}));
+  EXPECT_NEAR(r.weights[0], std::exp(3.0) / z, 1e-6);
+  EXPECT_NEAR(r.weights[1], std::exp(2.0) / z, 1e-6);
+}
+
+// Copies a model with one tensor changed (or removed), to check the loader's errors.
+std::string damaged_copy(const std::string& src, const std::string& tensor, bool remove, std::vector<int64_t> dims,
+                         const std::string& arch = "deepseek2") {
+  auto f = gguf_open(src);
+  EXPECT_TRUE(f.ok());
+  GgufWriter w;
+  for (auto& [k, v] : f->kv) w.set(k, v);
+  w.set_str("general.architecture", arch);
+  for (const GgufTensor& t : f->tensors) {
+    if (t.name == tensor && remove) continue;
+    auto d = t.name == tensor && !dims.empty() ? dims : t.dims;
+    const size_t nb = t.nbytes;
+    w.add_tensor(t.name, t.type, d, [&t, nb](uint8_t* out, size_t n) { std::memcpy(out, t.data, std::min(n, nb)); });
+  }
+  const std::string out = src + ".damaged.gguf";
+  EXPECT_TRUE(w.write(out).ok());
+  return out;
+}
+
+TEST(DeepseekLoad, MissingMisshapenOrForeignModelsAreClearErrors) {
+  const std::string src = make_model("v3-tiny");
+  auto missing = load_model(damaged_copy(src, "blk.1.attn_kv_a_mqa.weight", true, {}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("blk.1.attn_kv_a_mqa.weight is missing"), std::string::npos)
+      << missing.error().message;
+  auto shape = load_model(damaged_copy(src, "blk.2.ffn_norm.weight", false, {32}));
+  ASSERT_FALSE(shape.ok());
+  EXPECT_NE(shape.error().message.find("blk.2.ffn_norm.weight has shape [32], expected [64]"), std::string::npos)
+      << shape.error().message;
+  auto arch = load_model(damaged_copy(src, "", false, {}, "mamba"));
+  ASSERT_FALSE(arch.ok());
+  EXPECT_NE(arch.error().message.find("'mamba' is not supported"), std::string::npos) << arch.error().message;
+}
+
+TEST(DeepseekLoad, CacheHoldsOnlyTheLatentAndRopeKey) {
+  auto m = load_model(make_model("v3-tiny"));
+  ASSERT_TRUE(m.ok());
+  // 3 layers x (kv_lora_rank 32 + qk_rope_head_dim 16) f32 values per token.
+  EXPECT_EQ((*m)->kv_bytes_per_token(), 3 * (32 + 16) * 4);
+}
+
+}  // namespace
+}  // namespace seek
