@@ -45,7 +45,9 @@ int cmd_perplexity(int argc, char** argv) {
   if (!in) return fail("perplexity", *file + ": cannot open");
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string text = ss.str();
+  std::string text = ss.str();
+  // As llama.cpp's -f does: one trailing newline is not part of the text.
+  if (!text.empty() && text.back() == '\n') text.pop_back();
 
   auto loaded = load_model_and_tokenizer(model_arg(a), true);
   if (!loaded) return fail("perplexity", loaded.error().message);
@@ -64,9 +66,9 @@ int cmd_perplexity(int argc, char** argv) {
   const int64_t n_ctx = *ctx;
   int64_t n_chunks = int64_t(tokens.size()) / n_ctx;
   if (*max_chunks > 0) n_chunks = std::min<int64_t>(n_chunks, *max_chunks);
-  if (n_chunks == 0)
-    return fail("perplexity", "the text has " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of " +
-                                  std::to_string(n_ctx) + " (use a smaller --ctx)");
+  if (int64_t(tokens.size()) < 2 * n_ctx)  // llama-perplexity's requirement too
+    return fail("perplexity", "the text has " + std::to_string(tokens.size()) + " tokens; at least 2 x --ctx = " +
+                                  std::to_string(2 * n_ctx) + " are needed (use a smaller --ctx)");
   const bool json = a.has("--json");
   if (!json)
     std::fprintf(stderr, "perplexity: %zu tokens, %lld chunks of %lld, scoring the second half of each\n",

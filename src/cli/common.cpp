@@ -15,6 +15,10 @@ Result<Loaded> load_model_and_tokenizer(const std::string& path, bool need_token
   if (!f) return f.error();
   auto file = std::make_shared<GgufFile>(std::move(*f));
   Loaded l;
+  // The model first: a file of another architecture should be reported as that, not as a tokenizer problem.
+  auto m = load_model_from_gguf(file);
+  if (!m) return m.error();
+  l.model = std::move(*m);
   if (need_tokenizer) {
     auto vocab = vocab_from_gguf(*file);
     if (!vocab) return vocab.error();
@@ -22,9 +26,6 @@ Result<Loaded> load_model_and_tokenizer(const std::string& path, bool need_token
     if (!tok) return err("%s: tokenizer: %s", path.c_str(), tok.error().message.c_str());
     l.tokenizer.emplace(std::move(*tok));
   }
-  auto m = load_model_from_gguf(file);
-  if (!m) return m.error();
-  l.model = std::move(*m);
   if (l.tokenizer && l.tokenizer->n_vocab() > l.model->n_vocab())
     return err("%s: the tokenizer has %d tokens but the model's embedding has only %lld rows", path.c_str(),
                l.tokenizer->n_vocab(), (long long)l.model->n_vocab());

@@ -34,8 +34,7 @@ int main(int argc, char** argv) {
   if (cmd == "info") return seek::cli::cmd_info(argc - 2, argv + 2);
   if (cmd == "tokenize") return seek::cli::cmd_tokenize(argc - 2, argv + 2);
   if (cmd == "gen-model") return seek::cli::cmd_gen_model(argc - 2, argv + 2);
-  std::fprintf(stderr, "seek: unknown command '%s'\n", cmd.c_str());
-  usage();
+  std::fprintf(stderr, "seek: unknown command '%s' (run 'seek --help' for the list)\n", cmd.c_str());
   return 2;
 }
 

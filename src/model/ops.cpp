@@ -40,6 +40,13 @@ void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, f
 }
 
 void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy) {
+  // Below ~64k multiply-adds a parallel region costs more than it saves.
+  if (w.rows * w.cols * n_tok < (int64_t(1) << 16)) {
+    thread_local std::vector<float> scratch;
+    if (n_tok > 1 && int64_t(scratch.size()) < w.cols) scratch.resize(size_t(w.cols));
+    matmul_serial(w, x, ldx, n_tok, y, ldy, scratch.data());
+    return;
+  }
   pool.run([&](int ti, int nt) {
     int64_t r0, r1;
     ThreadPool::split(w.rows, ti, nt, 16, &r0, &r1);

@@ -252,3 +252,64 @@ TEST(DeepseekLoad, CacheHoldsOnlyTheLatentAndRopeKey) {
 
 }  // namespace
 }  // namespace seek
+
+namespace seek {
+namespace {
+
+// The metadata of DeepSeek-V3 671B as llama.cpp's converter writes it (with the MTP block and the split MLA
+// layout): the configuration, the softmax scale and the cache width follow from it without any weights.
+TEST(DeepseekConfig, FullSizeV3Metadata) {
+  GgufWriter w;
+  const std::string p = "deepseek2.";
+  w.set_str("general.architecture", "deepseek2");
+  w.set_u32(p + "block_count", 62);
+  w.set_u32(p + "nextn_predict_layers", 1);
+  w.set_u32(p + "context_length", 163840);
+  w.set_u32(p + "embedding_length", 7168);
+  w.set_u32(p + "feed_forward_length", 18432);
+  w.set_u32(p + "attention.head_count", 128);
+  w.set_u32(p + "attention.head_count_kv", 1);
+  w.set_f32(p + "rope.freq_base", 10000.0f);
+  w.set_f32(p + "attention.layer_norm_rms_epsilon", 1e-6f);
+  w.set_u32(p + "expert_used_count", 8);
+  w.set_u32(p + "leading_dense_block_count", 3);
+  w.set_u32(p + "vocab_size", 129280);
+  w.set_u32(p + "attention.q_lora_rank", 1536);
+  w.set_u32(p + "attention.kv_lora_rank", 512);
+  w.set_u32(p + "attention.key_length", 576);
+  w.set_u32(p + "attention.value_length", 512);
+  w.set_u32(p + "attention.key_length_mla", 192);
+  w.set_u32(p + "attention.value_length_mla", 128);
+  w.set_u32(p + "expert_feed_forward_length", 2048);
+  w.set_u32(p + "expert_count", 256);
+  w.set_u32(p + "expert_shared_count", 1);
+  w.set_f32(p + "expert_weights_scale", 2.5f);
+  w.set_bool(p + "expert_weights_norm", true);
+  w.set_u32(p + "expert_gating_func", 2);
+  w.set_u32(p + "expert_group_count", 8);
+  w.set_u32(p + "expert_group_used_count", 4);
+  w.set_u32(p + "rope.dimension_count", 64);
+  w.set_str(p + "rope.scaling.type", "yarn");
+  w.set_f32(p + "rope.scaling.factor", 40.0f);
+  w.set_u32(p + "rope.scaling.original_context_length", 4096);
+  w.set_f32(p + "rope.scaling.yarn_log_multiplier", 0.1f);
+  const std::string path = temp_path("v3_671b_header.gguf");
+  ASSERT_TRUE(w.write(path).ok());
+  auto f = gguf_open(path);
+  ASSERT_TRUE(f.ok());
+  auto c = deepseek_config_from_gguf(*f);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->n_layers, 61);
+  EXPECT_EQ(c->n_mtp_layers, 1);
+  EXPECT_EQ(c->qk_nope_head_dim, 128);
+  EXPECT_EQ(c->v_head_dim, 128);
+  EXPECT_EQ(c->cache_width(), 512 + 64);  // per layer per token: c_kv and k_rope only
+  EXPECT_EQ(c->score_func, ScoreFunc::Sigmoid);
+  EXPECT_TRUE(c->norm_topk_prob);
+  const double mscale = 0.1 * std::log(40.0) + 1.0;
+  EXPECT_NEAR(c->softmax_scale(), mscale * mscale / std::sqrt(192.0), 1e-6);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace seek

@@ -334,7 +334,7 @@ function tokenizeText(model, text, { addSpecial, parseSpecial }) {
     const out = [];
     if (addSpecial && model.tokens.shouldPrependBosToken && model.tokens.bos != null)
         out.push(model.tokens.bos);
-    out.push(...body);
+    for (const t of body) out.push(t);  // spread would overflow the stack on long texts
     if (addSpecial && model.tokens.shouldAppendEosToken && model.tokens.eos != null)
         out.push(model.tokens.eos);
     return out;

@@ -81,7 +81,7 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, MlaCache& cach
   const int64_t n_kv = n_past + n;
   std::vector<float> o(static_cast<size_t>(n * H * V));
   const bool naive = options.mla == MlaMode::Naive;
-  pool.run([&](int ti, int nt) {
+  auto heads = [&](int ti, int nt) {
     std::vector<float> scratch(size_t(std::max({R, nope, V, qk}) + 16));
     std::vector<float> scores(static_cast<size_t>(n_kv));
     std::vector<float> q_abs, ctx(static_cast<size_t>(R)), keys, vals;
@@ -127,7 +127,11 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, MlaCache& cach
         }
       }
     }
-  });
+  };
+  // Split heads across threads unless the whole attention is too small to repay a parallel region.
+  const int64_t work = H * n * (n_kv * (R + rope_dim) + R * (nope + V));
+  if (work < (int64_t(1) << 16)) heads(0, 1);
+  else pool.run(heads);
   matmul(pool, a.wo, o.data(), n, out);
 }
 

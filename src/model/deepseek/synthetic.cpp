@@ -44,6 +44,31 @@ DeepseekConfig v3_tiny() {
   return c;
 }
 
+// DeepSeek-V3's shape at ~2.1B parameters, for benchmarks: 8 blocks (1 dense), 64 experts in 8 groups (4 kept),
+// 6 active + 1 shared, the full-size MLA head dimensions and V3's 129280-token vocabulary.
+DeepseekConfig v3_bench() {
+  DeepseekConfig c = v3_tiny();
+  c.dim = 2048;
+  c.n_layers = 8;
+  c.n_mtp_layers = 0;
+  c.n_heads = 16;
+  c.max_seq_len = 4096;
+  c.inter_dim = 5632;
+  c.moe_inter_dim = 512;
+  c.n_routed_experts = 64;
+  c.n_activated_experts = 6;
+  c.n_expert_groups = 8;
+  c.n_limited_groups = 4;
+  c.q_lora_rank = 768;
+  c.kv_lora_rank = 512;
+  c.qk_nope_head_dim = 128;
+  c.qk_rope_head_dim = 64;
+  c.v_head_dim = 128;
+  c.original_seq_len = 4096;
+  c.rope_factor = 1.0f;
+  return c;
+}
+
 DeepseekConfig v2_lite_tiny() {
   DeepseekConfig c = v3_tiny();
   c.n_mtp_layers = 0;
@@ -235,7 +260,7 @@ void write_metadata(GgufWriter& w, const SyntheticSpec& s, const SyntheticVocab&
 
 }  // namespace
 
-std::vector<std::string> synthetic_presets() { return {"v3-tiny", "v3-tiny-kvb", "v2-lite-tiny"}; }
+std::vector<std::string> synthetic_presets() { return {"v3-tiny", "v3-tiny-kvb", "v2-lite-tiny", "v3-bench"}; }
 
 std::optional<SyntheticSpec> synthetic_preset(const std::string& name) {
   SyntheticSpec s;
@@ -246,6 +271,10 @@ std::optional<SyntheticSpec> synthetic_preset(const std::string& name) {
     s.c = v3_tiny();
     s.split_mla = false;
     s.tied_output = true;
+  } else if (name == "v3-bench") {
+    s.c = v3_bench();
+    s.type = GgmlType::Q8_0;
+    s.vocab_pad_to = 129280;
   } else if (name == "v2-lite-tiny") {
     s.c = v2_lite_tiny();
     s.split_mla = false;
@@ -257,7 +286,11 @@ std::optional<SyntheticSpec> synthetic_preset(const std::string& name) {
 
 Result<void> write_synthetic_deepseek(const SyntheticSpec& s, const std::string& path,
                                       const std::function<void(uint64_t, uint64_t)>& progress) {
-  const SyntheticVocab v = make_synthetic_vocab(s.n_merges);
+  SyntheticVocab v = make_synthetic_vocab(s.n_merges);
+  for (int64_t k = 0; int64_t(v.tokens.size()) < s.vocab_pad_to; ++k) {
+    v.tokens.push_back("<｜place▁holder▁no▁" + std::to_string(k) + "｜>");
+    v.token_types.push_back(5);  // unused
+  }
   const int64_t vocab = int64_t(v.tokens.size());
   const int64_t bs = traits(s.type).block_size;
   for (int64_t cols : {s.c.dim, s.c.q_lora_rank, s.c.kv_lora_rank, s.c.qk_nope_head_dim, s.c.moe_inter_dim,

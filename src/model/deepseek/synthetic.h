@@ -21,6 +21,7 @@ struct SyntheticSpec {
   GgmlType type = GgmlType::F32;  // type of the matrices; norms and biases stay F32
   uint64_t seed = 1;
   int n_merges = 250;
+  int64_t vocab_pad_to = 0;  // pad the vocabulary with unused placeholder tokens up to this size (a real head's cost)
 };
 
 std::vector<std::string> synthetic_presets();

@@ -1,0 +1,20 @@
+# Integration tests: scripts that run the seek binary against the independent oracles. They use Debian's
+# /usr/bin/python3 (python3-torch) and node with the packages in tools/*/node_modules. A missing oracle makes a
+# test skip (exit 77) on a developer machine and fail in CI (CI=true).
+set(SEEK_IT ${CMAKE_SOURCE_DIR}/tests/integration)
+set(SEEK_PY /usr/bin/python3)
+
+function(seek_integration_test name)
+  add_test(NAME ${name} COMMAND ${ARGN})
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS integration TIMEOUT 1200
+                       ENVIRONMENT "SEEK_QUIET=1")
+endfunction()
+
+seek_integration_test(it_cli_errors ${SEEK_PY} ${SEEK_IT}/cli_errors_test.py --seek $<TARGET_FILE:seek>)
+seek_integration_test(it_offline bash ${SEEK_IT}/offline_test.sh $<TARGET_FILE:seek>)
+# The oracle comparisons run on optimised builds only: under the sanitizers they add time, not coverage.
+if(NOT SEEK_SANITIZE)
+  seek_integration_test(it_reference ${SEEK_PY} ${SEEK_IT}/reference_test.py --seek $<TARGET_FILE:seek>)
+  seek_integration_test(it_llamacpp ${SEEK_PY} ${SEEK_IT}/llamacpp_test.py --seek $<TARGET_FILE:seek>)
+  seek_integration_test(it_ref_selftest ${SEEK_PY} ${CMAKE_SOURCE_DIR}/tools/ref/test_ref.py)
+endif()

@@ -1,0 +1,71 @@
+"""Bad input to the CLI gets one clear error line naming what and where, and a non-zero exit: missing and
+truncated files, foreign architectures, unsupported tensor types, malformed options, out-of-range token ids."""
+import os
+import struct
+import subprocess
+
+import harness
+
+c = harness.Checks()
+seek = harness.seek_binary()
+good = harness.model("v3-tiny")
+
+
+def expect_error(args, code, needles, name):
+    r = subprocess.run([seek, *args], capture_output=True, text=True, timeout=120)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    ok = r.returncode == code and len(lines) == 1 and all(n in r.stderr for n in needles)
+    c.check(ok, name, f"(exit {r.returncode}: {r.stderr.strip()[:200]})")
+
+
+expect_error(["run", "-m", "/nonexistent/x.gguf", "-p", "hi"], 1, ["/nonexistent/x.gguf", "cannot open"],
+             "missing model file")
+data = open(good, "rb").read()
+trunc = os.path.join(harness.tmpdir(), "trunc.gguf")
+open(trunc, "wb").write(data[:5000])
+expect_error(["run", "-m", trunc, "-p", "hi"], 1, [trunc, "offset"], "truncated model file")
+expect_error(["info", trunc], 1, [trunc, "offset"], "info on a truncated file")
+notgguf = os.path.join(harness.tmpdir(), "not.gguf")
+open(notgguf, "wb").write(b"PK\x03\x04 this is a zip file" * 10)
+expect_error(["run", "-m", notgguf, "-p", "hi"], 1, ["not a GGUF file"], "not a GGUF file")
+
+llama = os.path.join(harness.REPO, "..", "shared", "data", "models", "llama-2-tiny-random", "llama-2-tiny-random.gguf")
+if os.path.exists(llama):
+    expect_error(["run", "-m", llama, "--tokens", "1,2", "-n", "1"], 1, ["architecture 'llama' is not supported"],
+                 "foreign architecture")
+
+
+def retype_first_tensor(src, dst, new_type):
+    """Rewrites the type id of the first tensor named blk.0.attn_q_a.weight in the header."""
+    b = bytearray(open(src, "rb").read())
+    name = b"blk.0.attn_q_a.weight"
+    i = b.find(struct.pack("<Q", len(name)) + name)
+    p = i + 8 + len(name)
+    n_dims = struct.unpack_from("<I", b, p)[0]
+    struct.pack_into("<I", b, p + 4 + 8 * n_dims, new_type)
+    open(dst, "wb").write(bytes(b))
+
+
+q40 = os.path.join(harness.tmpdir(), "q4_0.gguf")
+retype_first_tensor(good, q40, 2)  # q4_0: smaller than f32, so it still fits in the file
+expect_error(["run", "-m", q40, "-p", "hi"], 1, ["blk.0.attn_q_a.weight", "q4_0", "cannot compute"],
+             "unsupported tensor type")
+bad_type = os.path.join(harness.tmpdir(), "badtype.gguf")
+retype_first_tensor(good, bad_type, 1234)
+expect_error(["run", "-m", bad_type, "-p", "hi"], 1, ["blk.0.attn_q_a.weight", "unknown tensor type 1234"],
+             "unknown tensor type")
+
+expect_error(["run", "-m", good, "-p", "hi", "--frobnicate"], 2, ["unknown option --frobnicate"], "unknown option")
+expect_error(["run", "-m", good, "-p", "hi", "-n", "lots"], 2, ["-n", "integer"], "malformed number")
+expect_error(["run", "-m", good, "-p", "hi", "--temp", "-1"], 2, ["--temp"], "out-of-range option")
+expect_error(["run", "-m", good, "--tokens", "0,99999"], 1, ["99999", "outside the vocabulary"],
+             "token id out of range")
+expect_error(["run", "-m", good], 2, ["-p"], "no prompt")
+expect_error(["run", "-m", good, "-p", "hi", "-c", "999999"], 2, ["between 1 and 1024"], "context above training")
+short = os.path.join(harness.tmpdir(), "short.txt")
+open(short, "w").write("too short")
+expect_error(["perplexity", "-m", good, "-f", short, "--ctx", "64"], 1, ["at least"], "perplexity on a short text")
+expect_error(["gen-model", "v9-huge", os.path.join(harness.tmpdir(), "x.gguf")], 2, ["unknown preset"],
+             "unknown preset")
+expect_error(["frobnicate"], 2, ["unknown command"], "unknown command")
+c.finish()
