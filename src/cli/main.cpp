@@ -37,8 +37,3 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "seek: unknown command '%s' (run 'seek --help' for the list)\n", cmd.c_str());
   return 2;
 }
-
-// TEMPORARY until cmd_tokenize.cpp lands.
-namespace seek::cli {
-__attribute__((weak)) int cmd_tokenize(int, char**) { return 2; }
-}
