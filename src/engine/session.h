@@ -2,6 +2,7 @@
 // Checks every token id and the context limit before the model sees them.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -22,6 +23,9 @@ class Session {
   int64_t n_past() const { return n_past_; }
   int64_t n_ctx() const { return n_ctx_; }
   void reset() { n_past_ = 0; }
+  // Keeps the first n tokens of the cache (prefix reuse): later evals overwrite from position n on.
+  void truncate(int64_t n) { n_past_ = std::min(n_past_, std::max<int64_t>(0, n)); }
+  ModelState& state() { return *state_; }
   const Model& model() const { return model_; }
 
  private:

@@ -21,6 +21,17 @@ struct ModelState {
 
 enum class MlaMode { Absorbed, Naive };
 
+// One sequence's share of a multi-sequence step (continuous batching): tokens at positions n_past.. appended to
+// `state`; logits as in Model::forward.
+struct SeqChunk {
+  ModelState* state = nullptr;
+  const int32_t* tokens = nullptr;
+  int64_t n = 0;
+  int64_t n_past = 0;
+  bool all_logits = false;
+  float* logits = nullptr;
+};
+
 struct ForwardOptions {
   MlaMode mla = MlaMode::Absorbed;
 };
@@ -42,6 +53,15 @@ class Model {
   // range, n_past + n <= state.capacity.
   virtual void forward(ModelState& state, ThreadPool& pool, const int32_t* tokens, int64_t n, int64_t n_past,
                        bool all_logits, float* logits) const = 0;
+
+  // Several sequences in one step. Implementations may share weight reads across the sequences (one read of a
+  // routed expert serves every token routed to it); the default runs them one after another.
+  virtual void forward_multi(ThreadPool& pool, const SeqChunk* chunks, size_t n_chunks) const {
+    for (size_t i = 0; i < n_chunks; ++i) {
+      const SeqChunk& c = chunks[i];
+      forward(*c.state, pool, c.tokens, c.n, c.n_past, c.all_logits, c.logits);
+    }
+  }
 
   ForwardOptions options;
 };
