@@ -27,10 +27,19 @@ struct KernelTable {
   void (*axpy)(float a, const float* x, float* y, int64_t n) = nullptr;
   // dot of two f32 vectors
   float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
+  // Prefill GEMM on a packed panel: `panel` holds kGemmPanelRows weight rows k-major (panel[k * 32 + i] is
+  // row i, column k; rows >= n_rows are zero). y[t * ldy + i] = sum_k panel[k * 32 + i] * x[t * ldx + k] for
+  // i < n_rows, t < n_tok.
+  // Packs 32 rows (row-major, `rows[i * K + k]`) into the k-major panel gemm_panel reads.
+  void (*pack_panel)(const float* rows, int64_t K, float* panel) = nullptr;
+  void (*gemm_panel)(const float* panel, int64_t K, const float* x, int64_t ldx, int64_t n_tok, float* y,
+                     int64_t ldy, int n_rows) = nullptr;
 
   const TypeKernels& of(GgmlType t) const { return by_type[uint32_t(t)]; }
   bool supports(GgmlType t) const { return uint32_t(t) < 40 && by_type[uint32_t(t)].dot != nullptr; }
 };
+
+constexpr int64_t kGemmPanelRows = 32;
 
 enum class KernelChoice { Auto, Ref };
 

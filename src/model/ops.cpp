@@ -1,6 +1,7 @@
 // Implementation of the named ops through the selected kernel table.
 #include "model/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -8,52 +9,64 @@
 
 namespace seek {
 
-void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy, float* scratch) {
+namespace {
+
+// Per-thread scratch of at least n floats.
+float* scratch_floats(size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
+}  // namespace
+
+void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy) {
   const KernelTable& k = kernels();
   const TypeKernels& tk = k.of(w.type);
+  const int64_t K = w.cols;
   if (n_tok == 1) {
-    for (int64_t r = 0; r < w.rows; ++r) y[r] = tk.dot(w.row(r), x, w.cols);
+    for (int64_t r = 0; r < w.rows; ++r) y[r] = tk.dot(w.row(r), x, K);
     return;
   }
-  for (int64_t r = 0; r < w.rows; ++r) {
-    const float* row = reinterpret_cast<const float*>(w.row(r));
-    if (w.type != GgmlType::F32) {
-      tk.dequant(w.row(r), scratch, w.cols);
-      row = scratch;
-    }
-    for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = k.dot_f32(row, x + t * ldx, w.cols);
+  // Batched (prefill): kPanel rows at a time are dequantised and packed k-major, so one vector load of weights
+  // serves every token of a register block (kernels' gemm_panel).
+  constexpr int64_t P = kGemmPanelRows;
+  float* rows = scratch_floats(size_t(P * K) * 2);
+  float* panel = rows + P * K;
+  for (int64_t r0 = 0; r0 < w.rows; r0 += P) {
+    const int64_t nr = std::min(P, w.rows - r0);
+    for (int64_t i = 0; i < nr; ++i) tk.dequant(w.row(r0 + i), rows + i * K, K);
+    if (nr < P) std::fill(rows + nr * K, rows + P * K, 0.0f);
+    k.pack_panel(rows, K, panel);
+    k.gemm_panel(panel, K, x, ldx, n_tok, y + r0, ldy, int(nr));
   }
 }
 
-void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy, float* scratch) {
+void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy) {
   const KernelTable& k = kernels();
+  float* row = scratch_floats(size_t(w.cols));
   for (int64_t t = 0; t < n_tok; ++t)
     for (int64_t c = 0; c < w.cols; ++c) y[t * ldy + c] = 0.0f;
   for (int64_t r = 0; r < w.rows; ++r) {
-    const float* row = reinterpret_cast<const float*>(w.row(r));
+    const float* wr = reinterpret_cast<const float*>(w.row(r));
     if (w.type != GgmlType::F32) {
-      k.of(w.type).dequant(w.row(r), scratch, w.cols);
-      row = scratch;
+      k.of(w.type).dequant(w.row(r), row, w.cols);
+      wr = row;
     }
-    for (int64_t t = 0; t < n_tok; ++t) k.axpy(x[t * ldx + r], row, y + t * ldy, w.cols);
+    for (int64_t t = 0; t < n_tok; ++t) k.axpy(x[t * ldx + r], wr, y + t * ldy, w.cols);
   }
 }
 
 void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy) {
   // Below ~64k multiply-adds a parallel region costs more than it saves.
   if (w.rows * w.cols * n_tok < (int64_t(1) << 16)) {
-    thread_local std::vector<float> scratch;
-    if (n_tok > 1 && int64_t(scratch.size()) < w.cols) scratch.resize(size_t(w.cols));
-    matmul_serial(w, x, ldx, n_tok, y, ldy, scratch.data());
+    matmul_serial(w, x, ldx, n_tok, y, ldy);
     return;
   }
   pool.run([&](int ti, int nt) {
     int64_t r0, r1;
-    ThreadPool::split(w.rows, ti, nt, 16, &r0, &r1);
-    if (r0 >= r1) return;
-    thread_local std::vector<float> scratch;
-    if (n_tok > 1 && int64_t(scratch.size()) < w.cols) scratch.resize(size_t(w.cols));
-    matmul_serial(w.slice_rows(r0, r1 - r0), x, ldx, n_tok, y + r0, ldy, scratch.data());
+    ThreadPool::split(w.rows, ti, nt, kGemmPanelRows, &r0, &r1);
+    if (r0 < r1) matmul_serial(w.slice_rows(r0, r1 - r0), x, ldx, n_tok, y + r0, ldy);
   });
 }
 

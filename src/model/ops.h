@@ -15,10 +15,10 @@ void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t
 inline void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t n_tok, float* y) {
   matmul(pool, w, x, w.cols, n_tok, y, w.rows);
 }
-// Serial forms. `scratch` holds at least w.cols floats.
-void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy, float* scratch);
+// Serial forms (scratch space is per thread, inside).
+void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy);
 // y[t][c] = sum_r w[r][c] * x[t][r]: the transpose of w applied, without materialising it.
-void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy, float* scratch);
+void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy);
 
 // out = x / sqrt(mean(x^2) + eps) * weight (the mean accumulated in double, as ggml does).
 void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out);

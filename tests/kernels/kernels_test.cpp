@@ -141,3 +141,41 @@ TEST(Kernels, AxpyAndDotF32MatchReference) {
 
 }  // namespace
 }  // namespace seek
+
+namespace seek {
+namespace {
+
+// The prefill GEMM (pack + panel multiply) against plain dot products, for odd row and token counts.
+TEST(Kernels, PackedPanelGemmMatchesDotProducts) {
+  std::mt19937 rng(11);
+  for (const KernelTable* t : {&ref_kernels(), cpu_has_avx512() ? avx512_kernels() : &ref_kernels()}) {
+    for (int64_t K : {16, 48, 100, 512}) {
+      for (int n_rows : {1, 16, 17, 32}) {
+        for (int64_t n_tok : {1, 5, 6, 13}) {
+          auto rows = random_vec(size_t(32 * K), rng);
+          for (int64_t i = n_rows; i < 32; ++i) std::fill(rows.begin() + i * K, rows.begin() + (i + 1) * K, 0.0f);
+          const auto x = random_vec(size_t(n_tok * K), rng);
+          std::vector<float> panel(size_t(32 * K)), y(size_t(n_tok * 40), -7.0f);
+          t->pack_panel(rows.data(), K, panel.data());
+          for (int64_t k = 0; k < K; ++k)
+            for (int i = 0; i < 32; ++i) ASSERT_EQ(panel[size_t(k * 32 + i)], rows[size_t(i * K + k)]) << t->name;
+          t->gemm_panel(panel.data(), K, x.data(), K, n_tok, y.data(), 40, n_rows);
+          for (int64_t j = 0; j < n_tok; ++j) {
+            for (int i = 0; i < n_rows; ++i) {
+              double exact = 0, abs_sum = 0;
+              for (int64_t k = 0; k < K; ++k) {
+                exact += double(rows[size_t(i * K + k)]) * x[size_t(j * K + k)];
+                abs_sum += std::fabs(double(rows[size_t(i * K + k)]) * x[size_t(j * K + k)]);
+              }
+              ASSERT_NEAR(y[size_t(j * 40 + i)], exact, double(K) * 1.2e-7 * abs_sum) << t->name << " K=" << K;
+            }
+            for (int i = n_rows; i < 40; ++i) ASSERT_EQ(y[size_t(j * 40 + i)], -7.0f) << "wrote past n_rows";
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace seek

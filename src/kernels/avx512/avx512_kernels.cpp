@@ -92,6 +92,82 @@ void dequant_q8_0(const uint8_t* src, float* dst, int64_t n) {
   }
 }
 
+// Transposes a 16x16 block: r[i] holds row i; afterwards out[c] holds column c.
+inline void transpose16(const __m512 r[16], __m512 out[16]) {
+  __m512 a[16], b[16];
+  for (int i = 0; i < 8; ++i) {
+    a[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // b[4i + m], 128-bit lane L: column 4L + m of rows 4i .. 4i + 3.
+  for (int i = 0; i < 4; ++i) {
+    const __m512d a0 = _mm512_castps_pd(a[4 * i]), a1 = _mm512_castps_pd(a[4 * i + 1]);
+    const __m512d a2 = _mm512_castps_pd(a[4 * i + 2]), a3 = _mm512_castps_pd(a[4 * i + 3]);
+    b[4 * i + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+    b[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+    b[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+    b[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+  }
+  for (int m = 0; m < 4; ++m) {
+    const __m512 c0 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0x44), c1 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0xEE);
+    const __m512 d0 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0x44), d1 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0xEE);
+    out[m] = _mm512_shuffle_f32x4(c0, d0, 0x88);
+    out[4 + m] = _mm512_shuffle_f32x4(c0, d0, 0xDD);
+    out[8 + m] = _mm512_shuffle_f32x4(c1, d1, 0x88);
+    out[12 + m] = _mm512_shuffle_f32x4(c1, d1, 0xDD);
+  }
+}
+
+void pack_panel(const float* rows, int64_t K, float* panel) {
+  int64_t k0 = 0;
+  for (; k0 + 16 <= K; k0 += 16)
+    for (int rb = 0; rb < 2; ++rb) {
+      __m512 r[16], out[16];
+      for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(rows + (rb * 16 + i) * K + k0);
+      transpose16(r, out);
+      for (int c = 0; c < 16; ++c) _mm512_storeu_ps(panel + (k0 + c) * 32 + rb * 16, out[c]);
+    }
+  for (; k0 < K; ++k0)
+    for (int i = 0; i < 32; ++i) panel[k0 * 32 + i] = rows[i * K + k0];
+}
+
+// Register block of 32 rows x NT tokens: per k, two vector loads of the panel and NT broadcasts feed 2*NT FMAs.
+template <int NT>
+void gemm_block(const float* panel, int64_t K, const float* x, int64_t ldx, float* y, int64_t ldy, int n_rows) {
+  __m512 acc0[NT], acc1[NT];
+  for (int j = 0; j < NT; ++j) acc0[j] = acc1[j] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    const __m512 w0 = _mm512_loadu_ps(panel + k * 32), w1 = _mm512_loadu_ps(panel + k * 32 + 16);
+    for (int j = 0; j < NT; ++j) {
+      const __m512 b = _mm512_set1_ps(x[j * ldx + k]);
+      acc0[j] = _mm512_fmadd_ps(w0, b, acc0[j]);
+      acc1[j] = _mm512_fmadd_ps(w1, b, acc1[j]);
+    }
+  }
+  const __mmask16 m0 = n_rows >= 16 ? __mmask16(0xffff) : tail_mask(n_rows);
+  const __mmask16 m1 = n_rows >= 32 ? __mmask16(0xffff) : n_rows > 16 ? tail_mask(n_rows - 16) : __mmask16(0);
+  for (int j = 0; j < NT; ++j) {
+    _mm512_mask_storeu_ps(y + j * ldy, m0, acc0[j]);
+    _mm512_mask_storeu_ps(y + j * ldy + 16, m1, acc1[j]);
+  }
+}
+
+void gemm_panel(const float* panel, int64_t K, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy,
+                int n_rows) {
+  int64_t t = 0;
+  for (; t + 6 <= n_tok; t += 6) gemm_block<6>(panel, K, x + t * ldx, ldx, y + t * ldy, ldy, n_rows);
+  const float* xt = x + t * ldx;
+  float* yt = y + t * ldy;
+  switch (n_tok - t) {
+    case 5: gemm_block<5>(panel, K, xt, ldx, yt, ldy, n_rows); break;
+    case 4: gemm_block<4>(panel, K, xt, ldx, yt, ldy, n_rows); break;
+    case 3: gemm_block<3>(panel, K, xt, ldx, yt, ldy, n_rows); break;
+    case 2: gemm_block<2>(panel, K, xt, ldx, yt, ldy, n_rows); break;
+    case 1: gemm_block<1>(panel, K, xt, ldx, yt, ldy, n_rows); break;
+    default: break;
+  }
+}
+
 void axpy(float a, const float* x, float* y, int64_t n) {
   const __m512 va = _mm512_set1_ps(a);
   int64_t i = 0;
@@ -109,6 +185,8 @@ KernelTable make_avx512() {
   t.by_type[uint32_t(GgmlType::Q8_0)] = {dequant_q8_0, vdot_q8_0};
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
+  t.gemm_panel = gemm_panel;
+  t.pack_panel = pack_panel;
   return t;
 }
 

@@ -67,6 +67,21 @@ float vdot_q8_0(const uint8_t* row, const float* x, int64_t n) {
   return acc;
 }
 
+void pack_panel(const float* rows, int64_t K, float* panel) {
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t i = 0; i < kGemmPanelRows; ++i) panel[k * kGemmPanelRows + i] = rows[i * K + k];
+}
+
+void gemm_panel(const float* panel, int64_t K, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy,
+                int n_rows) {
+  for (int64_t t = 0; t < n_tok; ++t)
+    for (int i = 0; i < n_rows; ++i) {
+      float s = 0;
+      for (int64_t k = 0; k < K; ++k) s += panel[k * kGemmPanelRows + i] * x[t * ldx + k];
+      y[t * ldy + i] = s;
+    }
+}
+
 void axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
@@ -80,6 +95,8 @@ KernelTable make_ref() {
   t.by_type[uint32_t(GgmlType::Q8_0)] = {dequant_q8_0, vdot_q8_0};
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
+  t.gemm_panel = gemm_panel;
+  t.pack_panel = pack_panel;
   return t;
 }
 

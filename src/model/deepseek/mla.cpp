@@ -32,15 +32,15 @@ HeadProj head_proj(const MlaWeights& a, const DeepseekConfig& c, int64_t h) {
 }
 
 // y = W_uk^T x  (x: qk_nope -> y: kv_lora), for n vectors.
-void absorb_key(const HeadProj& p, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy, float* scratch) {
-  if (p.key_transposed) matmul_serial(p.key, x, ldx, n, y, ldy, scratch);
-  else matmul_t_serial(p.key, x, ldx, n, y, ldy, scratch);
+void absorb_key(const HeadProj& p, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  if (p.key_transposed) matmul_serial(p.key, x, ldx, n, y, ldy);
+  else matmul_t_serial(p.key, x, ldx, n, y, ldy);
 }
 
 // y = W_uk x  (x: kv_lora -> y: qk_nope), for n vectors.
-void expand_key(const HeadProj& p, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy, float* scratch) {
-  if (p.key_transposed) matmul_t_serial(p.key, x, ldx, n, y, ldy, scratch);
-  else matmul_serial(p.key, x, ldx, n, y, ldy, scratch);
+void expand_key(const HeadProj& p, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  if (p.key_transposed) matmul_t_serial(p.key, x, ldx, n, y, ldy);
+  else matmul_serial(p.key, x, ldx, n, y, ldy);
 }
 
 }  // namespace
@@ -82,7 +82,6 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, MlaCache& cach
   std::vector<float> o(static_cast<size_t>(n * H * V));
   const bool naive = options.mla == MlaMode::Naive;
   auto heads = [&](int ti, int nt) {
-    std::vector<float> scratch(size_t(std::max({R, nope, V, qk}) + 16));
     std::vector<float> scores(static_cast<size_t>(n_kv));
     std::vector<float> q_abs, ctx(static_cast<size_t>(R)), keys, vals;
     if (naive) {
@@ -98,11 +97,11 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, MlaCache& cach
         // Expand every cached latent into this head's key (nope part) and value.
         for (int64_t s = 0; s < n_kv; ++s) {
           const float* lat = cache.at(layer, s);
-          expand_key(p, lat, W, 1, keys.data() + s * nope, nope, scratch.data());
-          matmul_serial(p.value, lat, W, 1, vals.data() + s * V, V, scratch.data());
+          expand_key(p, lat, W, 1, keys.data() + s * nope, nope);
+          matmul_serial(p.value, lat, W, 1, vals.data() + s * V, V);
         }
       } else {
-        absorb_key(p, q_head, H * qk, n, q_abs.data(), R, scratch.data());
+        absorb_key(p, q_head, H * qk, n, q_abs.data(), R);
       }
       for (int64_t t = 0; t < n; ++t) {
         const int64_t len = n_past + t + 1;  // causal: positions 0 .. n_past + t
@@ -123,7 +122,7 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, MlaCache& cach
         } else {
           std::fill(ctx.begin(), ctx.end(), 0.0f);
           for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], cache.at(layer, s), ctx.data(), R);
-          matmul_serial(p.value, ctx.data(), R, 1, ot, V, scratch.data());
+          matmul_serial(p.value, ctx.data(), R, 1, ot, V);
         }
       }
     }
