@@ -14,6 +14,7 @@ void usage() {
                "commands:\n"
                "  run         generate text from a prompt\n"
                "  perplexity  perplexity of a text file, as llama-perplexity computes it\n"
+               "  bench       prompt-processing and generation speed (tokens/s, GB/s)\n"
                "  info        architecture, hyper-parameters, tensors and cache size of a model\n"
                "  tokenize    token ids of a text\n"
                "  gen-model   write a deterministic random-weight test model (GGUF)\n"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   if (cmd == "perplexity") return seek::cli::cmd_perplexity(argc - 2, argv + 2);
   if (cmd == "info") return seek::cli::cmd_info(argc - 2, argv + 2);
   if (cmd == "tokenize") return seek::cli::cmd_tokenize(argc - 2, argv + 2);
+  if (cmd == "bench") return seek::cli::cmd_bench(argc - 2, argv + 2);
   if (cmd == "gen-model") return seek::cli::cmd_gen_model(argc - 2, argv + 2);
   std::fprintf(stderr, "seek: unknown command '%s' (run 'seek --help' for the list)\n", cmd.c_str());
   return 2;
