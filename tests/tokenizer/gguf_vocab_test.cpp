@@ -1,0 +1,72 @@
+// The GGUF path: a tokenizer.json's vocab written as tokenizer.ggml.* metadata and read back by vocab_from_gguf gives
+// the same tokenizer (the GGUF records no normalizer or ignore_merges: they follow from tokenizer.ggml.pre).
+#include "formats/gguf.h"
+#include "test_util.h"
+
+namespace seek::test {
+namespace {
+
+class GgufVocab : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GgufVocab, SameIdsAsTokenizerJson) {
+  SEEK_REQUIRE_FILE(tokenizer_dir(GetParam()) + "/tokenizer.json");
+  const Tokenizer& json_tok = hf_tokenizer(GetParam());
+  Vocab v = json_tok.vocab();
+  v.nfc.reset();
+  v.ignore_merges.reset();
+  GgufWriter w;
+  vocab_to_gguf(v, w);
+  const std::string path = std::string(SEEK_BINARY_DIR) + "/tokenizer-test-" + GetParam() + ".gguf";
+  ASSERT_TRUE(w.write(path).ok());
+  auto f = gguf_open(path);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  auto gv = vocab_from_gguf(*f);
+  ASSERT_TRUE(gv.ok()) << gv.error().message;
+  auto gguf_tok = Tokenizer::create(std::move(gv.value()));
+  ASSERT_TRUE(gguf_tok.ok()) << gguf_tok.error().message;
+  EXPECT_EQ(gguf_tok->nfc(), json_tok.nfc());
+  EXPECT_EQ(gguf_tok->add_bos(), json_tok.add_bos());
+  EXPECT_EQ(gguf_tok->bos(), json_tok.bos());
+  EXPECT_EQ(gguf_tok->n_vocab(), json_tok.n_vocab());
+  const std::string inp = read_all(data_dir() + "/llama.cpp-vocab/ggml-vocab-qwen2.gguf.inp");
+  for (const std::string& s : {inp, std::string("<｜User｜>Hi<think>ok</think> 12345 naïve cafe\u0301 \xF0\x9F\x98")}) {
+    EXPECT_EQ(gguf_tok->encode(s, true, true), json_tok.encode(s, true, true));
+    EXPECT_EQ(gguf_tok->encode(s, false, false), json_tok.encode(s, false, false));
+  }
+  std::remove(path.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Tokenizers, GgufVocab, ::testing::Values("deepseek-v3", "qwen2.5", "llama3.1"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) if (!isalnum(uint8_t(c))) c = '_';
+                           return n;
+                         });
+
+// The R1 variants' token facts (tools/tokenizer/variants.mjs builds their tokenizer files).
+TEST(R1Variants, SpecialTokenIds) {
+  const std::string dir = std::string(SEEK_BINARY_DIR) + "/tokenizer-oracle";
+  if (!std::filesystem::exists(dir + "/r1-distill-qwen")) GTEST_SKIP() << "run the oracle tests first (npm oracles)";
+  struct Fact {
+    const char* variant;
+    const char* text;
+    int32_t id;
+  };
+  for (const Fact& f : {Fact{"deepseek-r1", "<think>", 128798}, {"deepseek-r1", "</think>", 128799},
+                        {"r1-distill-qwen", "<think>", 151648}, {"r1-distill-qwen", "<｜User｜>", 151644},
+                        {"r1-distill-qwen", "<｜begin▁of▁sentence｜>", 151646}, {"r1-distill-llama", "<think>", 128013},
+                        {"r1-distill-llama", "<｜Assistant｜>", 128012}, {"r1-distill-llama", "<｜begin▁of▁sentence｜>", 128000}}) {
+    auto v = vocab_from_hf_json(dir + "/" + f.variant + "/tokenizer.json", dir + "/" + f.variant + "/tokenizer_config.json");
+    ASSERT_TRUE(v.ok()) << v.error().message;
+    auto tok = Tokenizer::create(std::move(v.value()));
+    ASSERT_TRUE(tok.ok());
+    EXPECT_EQ(tok->find(f.text), std::optional<int32_t>(f.id)) << f.variant << " " << f.text;
+    EXPECT_EQ(ids_str(tok->encode(f.text, false, true)), std::to_string(f.id)) << f.variant << " " << f.text;
+    if (std::string(f.text) == "<think>") {  // user-defined: matched even without parse_special
+      EXPECT_EQ(ids_str(tok->encode(f.text, false, false)), std::to_string(f.id)) << f.variant;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace seek::test

