@@ -84,6 +84,15 @@ Result<ChatTemplate> ChatTemplate::from_template_text(std::string_view jinja) {
   return t;
 }
 
+Result<ChatTemplate> ChatTemplate::for_vocab(const Vocab& vocab, std::string_view name) {
+  if (!name.empty()) return from_name(name);
+  if (vocab.chat_template.empty()) {
+    return err("the model has no chat template (tokenizer.chat_template / chat_template); choose deepseek-v3 or "
+               "deepseek-r1 by name");
+  }
+  return from_template_text(vocab.chat_template);
+}
+
 std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                                  std::string_view bos_text) const {
   const ChatTemplateFlags& f = flags_;

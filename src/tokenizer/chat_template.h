@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "tokenizer/vocab.h"
 
 namespace seek {
 
@@ -38,8 +39,11 @@ class ChatTemplate {
   static Result<ChatTemplate> from_name(std::string_view name);
   // Recognises a template text (GGUF tokenizer.chat_template or tokenizer_config.json chat_template).
   static Result<ChatTemplate> from_template_text(std::string_view jinja);
+  // The template of a model: `name` when given (a --chat-template flag), else recognised from the vocab's template.
+  static Result<ChatTemplate> for_vocab(const Vocab& vocab, std::string_view name = {});
 
-  // The prompt for messages; bos_text is the tokenizer's BOS token text (<｜begin▁of▁sentence｜>).
+  // The prompt for messages; bos_text is the tokenizer's BOS token text (<｜begin▁of▁sentence｜>). The prompt holds
+  // BOS and the role tokens as text: encode it with add_bos = false and parse_special = true.
   std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                      std::string_view bos_text = "<\xEF\xBD\x9C" "begin\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>") const;
 

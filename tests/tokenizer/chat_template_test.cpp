@@ -25,6 +25,9 @@ TEST(ChatTemplate, RecognisesTheModelsTemplates) {
   ASSERT_TRUE(json_form.ok());
   EXPECT_EQ(json_form->name(), "deepseek-v3");
   EXPECT_FALSE(ChatTemplate::from_template_text("{% for m in messages %}<|im_start|>{{ m.content }}{% endfor %}").ok());
+  EXPECT_EQ(ChatTemplate::for_vocab(hf_tokenizer("deepseek-v3").vocab())->name(), "deepseek-v3");
+  EXPECT_EQ(ChatTemplate::for_vocab(hf_tokenizer("deepseek-v3").vocab(), "deepseek-r1")->name(), "deepseek-r1");
+  EXPECT_FALSE(ChatTemplate::for_vocab(Vocab{}).ok());
   EXPECT_FALSE(ChatTemplate::from_name("chatml").ok());
 }
 

@@ -87,10 +87,10 @@ TEST(Fuzz, CorruptedTokenizerJsonNeverCrashes) {
       const size_t at = rng() % s.size();
       switch (rng() % 3) {
         case 0: s[at] = char(rng()); break;
-        case 1: s.erase(at, 1 + rng() % 8); break;
-        default: s.insert(at, std::string(1, "{}[]\",:0-9e"[rng() % 11])); break;
+        case 1: s.erase(s.begin() + long(at), s.begin() + long(std::min(s.size(), at + 1 + rng() % 8))); break;
+        default: s.insert(s.begin() + long(at), "{}[]\",:0-9e"[rng() % 11]); break;
       }
-      if (s.empty()) s = "{";
+      if (s.empty()) s.push_back('{');
     }
     auto v = vocab_from_hf_json_text(s, rng() % 2 ? "" : s, "fuzz.json");
     if (v) {

@@ -116,8 +116,8 @@ TEST(PreTokenizer, ScannersEqualPcre2Reference) {
         ++equal;
       } else if (shown_failures++ < 5) {
         std::string sa, sb;
-        for (const auto& p : pa) sa += "[" + shown(p) + "]";
-        for (const auto& p : pb) sb += "[" + shown(p) + "]";
+        for (const auto& p : pa) sa.append(1, '[').append(shown(p)).append(1, ']');
+        for (const auto& p : pb) sb.append(1, '[').append(shown(p)).append(1, ']');
         ADD_FAILURE() << pre_tokenizer_name(kind) << " '" << shown(t) << "'\n  scanner " << sa << "\n  pcre2   " << sb;
       }
     }
