@@ -16,5 +16,16 @@ seek_integration_test(it_offline bash ${SEEK_IT}/offline_test.sh $<TARGET_FILE:s
 if(NOT SEEK_SANITIZE)
   seek_integration_test(it_reference ${SEEK_PY} ${SEEK_IT}/reference_test.py --seek $<TARGET_FILE:seek>)
   seek_integration_test(it_llamacpp ${SEEK_PY} ${SEEK_IT}/llamacpp_test.py --seek $<TARGET_FILE:seek>)
+  seek_integration_test(it_quant_llamacpp ${SEEK_PY} ${SEEK_IT}/quant_llamacpp_test.py --seek $<TARGET_FILE:seek>)
   seek_integration_test(it_ref_selftest ${SEEK_PY} ${CMAKE_SOURCE_DIR}/tools/ref/test_ref.py)
+endif()
+
+# seek serve and seek chat (tests/integration/server_*.py; node clients in tools/server-test). The HTTP, chat and
+# load tests also run under the sanitizers: the server's clean exit after them is the leak check.
+seek_integration_test(it_server_http ${SEEK_PY} ${SEEK_IT}/server_http_test.py --seek $<TARGET_FILE:seek>)
+seek_integration_test(it_server_chat ${SEEK_PY} ${SEEK_IT}/server_chat_test.py --seek $<TARGET_FILE:seek>)
+seek_integration_test(it_server_load ${SEEK_PY} ${SEEK_IT}/server_load_test.py --seek $<TARGET_FILE:seek>)
+if(NOT SEEK_SANITIZE)
+  seek_integration_test(it_server_openai ${SEEK_PY} ${SEEK_IT}/server_openai_test.py --seek $<TARGET_FILE:seek>)
+  seek_integration_test(it_server_web ${SEEK_PY} ${SEEK_IT}/server_web_test.py --seek $<TARGET_FILE:seek>)
 endif()

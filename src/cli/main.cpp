@@ -17,6 +17,7 @@ void usage() {
                "  bench       prompt-processing and generation speed (tokens/s, GB/s)\n"
                "  info        architecture, hyper-parameters, tensors and cache size of a model\n"
                "  tokenize    token ids of a text\n"
+               "  quantize    write a copy of a model with its weights in another type (Q4_K_M, Q8_0, ...)\n"
                "  gen-model   write a deterministic random-weight test model (GGUF)\n"
                "\n"
                "Run 'seek COMMAND --help' for a command's options.\n");
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   if (cmd == "tokenize") return seek::cli::cmd_tokenize(argc - 2, argv + 2);
   if (cmd == "bench") return seek::cli::cmd_bench(argc - 2, argv + 2);
   if (cmd == "gen-model") return seek::cli::cmd_gen_model(argc - 2, argv + 2);
+  if (cmd == "quantize") return seek::cli::cmd_quantize(argc - 2, argv + 2);
   std::fprintf(stderr, "seek: unknown command '%s' (run 'seek --help' for the list)\n", cmd.c_str());
   return 2;
 }

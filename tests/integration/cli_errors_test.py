@@ -47,8 +47,8 @@ def retype_first_tensor(src, dst, new_type):
 
 
 q40 = os.path.join(harness.tmpdir(), "q4_0.gguf")
-retype_first_tensor(good, q40, 2)  # q4_0: smaller than f32, so it still fits in the file
-expect_error(["run", "-m", q40, "-p", "hi"], 1, ["blk.0.attn_q_a.weight", "q4_0", "cannot compute"],
+retype_first_tensor(good, q40, 3)  # q4_1: smaller than f32, so it still fits in the file; no kernel for it
+expect_error(["run", "-m", q40, "-p", "hi"], 1, ["blk.0.attn_q_a.weight", "q4_1", "cannot compute"],
              "unsupported tensor type")
 bad_type = os.path.join(harness.tmpdir(), "badtype.gguf")
 retype_first_tensor(good, bad_type, 1234)

@@ -1,6 +1,7 @@
 // The GGUF path: a tokenizer.json's vocab written as tokenizer.ggml.* metadata and read back by vocab_from_gguf gives
 // the same tokenizer (the GGUF records no normalizer or ignore_merges: they follow from tokenizer.ggml.pre).
 #include "formats/gguf.h"
+#include "node_oracle.h"
 #include "test_util.h"
 
 namespace seek::test {
@@ -45,8 +46,10 @@ INSTANTIATE_TEST_SUITE_P(Tokenizers, GgufVocab, ::testing::Values("deepseek-v3",
 
 // The R1 variants' token facts (tools/tokenizer/variants.mjs builds their tokenizer files).
 TEST(R1Variants, SpecialTokenIds) {
-  const std::string dir = std::string(SEEK_BINARY_DIR) + "/tokenizer-oracle";
-  if (!std::filesystem::exists(dir + "/r1-distill-qwen")) GTEST_SKIP() << "run the oracle tests first (npm oracles)";
+  SEEK_REQUIRE_NODE_MODULES();
+  SEEK_REQUIRE_FILE(data_dir() + "/tokenizers/deepseek-v3");
+  ASSERT_EQ(ensure_oracle(data_dir()), "");
+  const std::string dir = oracle_dir();
   struct Fact {
     const char* variant;
     const char* text;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <map>
 #include <filesystem>
 #include <string>
 
@@ -22,9 +23,19 @@ inline std::string run_node_once(const std::string& script, const std::string& a
   static std::map<std::string, std::string> done;
   const std::string key = script + " " + args;
   if (auto it = done.find(key); it != done.end()) return it->second;
-  const std::string cmd = "node '" + tools_dir() + "/" + script + "' " + args + " 1>&2";
+  // flock: ctest runs tests in parallel processes, and several may ask for the same outputs at once.
+  const std::string cmd = "flock '" + std::string(SEEK_BINARY_DIR) + "/tokenizer-oracle.lock' node '" + tools_dir() +
+                          "/" + script + "' " + args + " 1>&2";
   const int rc = std::system(cmd.c_str());
   return done[key] = rc == 0 ? "" : "command failed (exit " + std::to_string(rc) + "): " + cmd;
+}
+
+inline std::string oracle_dir() { return std::string(SEEK_BINARY_DIR) + "/tokenizer-oracle"; }
+
+// Generates (or finds up to date) the oracle outputs under oracle_dir(); "" on success. Every test that reads
+// them calls this first, so no test depends on another having run.
+inline std::string ensure_oracle(const std::string& data_dir) {
+  return run_node_once("oracle.mjs", "--data '" + data_dir + "' --out '" + oracle_dir() + "'");
 }
 
 }  // namespace seek::test

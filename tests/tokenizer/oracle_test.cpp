@@ -13,12 +13,7 @@ namespace {
 const char* const kVariants[] = {"deepseek-v3",      "deepseek-r1", "r1-distill-qwen", "r1-distill-llama",
                                  "qwen2.5",          "llama3.1",    "qwen3"};
 
-std::string oracle_dir() { return std::string(SEEK_BINARY_DIR) + "/tokenizer-oracle"; }
-
-// Generates (or finds up to date) the oracle outputs; "" on success.
-std::string ensure_oracle() {
-  return run_node_once("oracle.mjs", "--data '" + data_dir() + "' --out '" + oracle_dir() + "'");
-}
+std::string ensure_oracle() { return seek::test::ensure_oracle(data_dir()); }
 
 const std::vector<std::string>& corpus() {
   static const std::vector<std::string> c =

@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "node_oracle.h"
 #include "test_util.h"
 #include "tokenizer/regex_split.h"
 #include "tokenizer/unicode.h"
@@ -151,8 +152,10 @@ std::vector<bool> disagreeing_code_points() {
 
 // The same comparison on the oracle's corpus (real text in many scripts), when the oracle tests have produced it.
 TEST(PreTokenizer, ScannersEqualPcre2OnOracleCorpus) {
-  const std::string path = std::string(SEEK_BINARY_DIR) + "/tokenizer-oracle/corpus.json";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no oracle corpus yet (the OracleCorpus tests write it)";
+  SEEK_REQUIRE_NODE_MODULES();
+  SEEK_REQUIRE_FILE(data_dir() + "/tokenizers/deepseek-v3");
+  ASSERT_EQ(ensure_oracle(data_dir()), "");
+  const std::string path = oracle_dir() + "/corpus.json";
   const auto corpus = nlohmann::json::parse(read_all(path)).get<std::vector<std::string>>();
   const std::vector<bool> differ = disagreeing_code_points();
   for (PreTokenizerKind kind : {PreTokenizerKind::kDeepSeekV3, PreTokenizerKind::kQwen2, PreTokenizerKind::kLlama3}) {

@@ -177,7 +177,7 @@ void axpy(float a, const float* x, float* y, int64_t n) {
 }
 
 KernelTable make_avx512() {
-  KernelTable t;
+  KernelTable t = ref_kernels();  // types without an AVX-512 version keep their reference kernels
   t.name = "avx512";
   t.by_type[uint32_t(GgmlType::F32)] = {dequant_f32, vdot_f32};
   t.by_type[uint32_t(GgmlType::F16)] = {dequant_half<false>, vdot_half<false>};

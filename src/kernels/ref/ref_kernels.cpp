@@ -8,6 +8,9 @@
 
 namespace seek {
 
+void register_legacy_quant_kernels(KernelTable& t);
+void register_kquant_kernels(KernelTable& t);
+
 namespace {
 
 void dequant_f32(const uint8_t* src, float* dst, int64_t n) { std::memcpy(dst, src, size_t(n) * 4); }
@@ -93,6 +96,8 @@ KernelTable make_ref() {
   t.by_type[uint32_t(GgmlType::F16)] = {dequant_f16, vdot_f16};
   t.by_type[uint32_t(GgmlType::BF16)] = {dequant_bf16, vdot_bf16};
   t.by_type[uint32_t(GgmlType::Q8_0)] = {dequant_q8_0, vdot_q8_0};
+  register_legacy_quant_kernels(t);  // Q4_0, Q5_0, Q5_1, IQ4_NL: ref_legacy.cpp
+  register_kquant_kernels(t);        // Q2_K..Q6_K, IQ4_XS: ref_kquants.cpp
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
   t.gemm_panel = gemm_panel;

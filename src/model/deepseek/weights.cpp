@@ -24,6 +24,14 @@ std::string dims_str(const std::vector<int64_t>& d) {
   return s + "]";
 }
 
+// "f32, f16, ..." for every type the kernel table computes.
+std::string supported_types() {
+  std::string s;
+  for (uint32_t id = 0; id < 40; ++id)
+    if (ref_kernels().supports(GgmlType(id))) s += (s.empty() ? "" : ", ") + std::string(traits(GgmlType(id)).name);
+  return s;
+}
+
 class Loader {
  public:
   explicit Loader(const GgufFile& f) : f_(f) {}
@@ -42,8 +50,8 @@ class Loader {
       return err("%s: tensor %s has shape %s, expected %s", f_.path.c_str(), name.c_str(), dims_str(t->dims).c_str(),
                  dims_str(dims).c_str());
     if (!ref_kernels().supports(t->type))
-      return err("%s: tensor %s has type %s, which seek cannot compute yet (supported: f32, f16, bf16, q8_0)",
-                 f_.path.c_str(), name.c_str(), std::string(traits(t->type).name).c_str());
+      return err("%s: tensor %s has type %s, which seek cannot compute yet (supported: %s)", f_.path.c_str(),
+                 name.c_str(), std::string(traits(t->type).name).c_str(), supported_types().c_str());
     Mat m;
     m.type = t->type;
     m.cols = dims[0];

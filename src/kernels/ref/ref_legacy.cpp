@@ -1,0 +1,116 @@
+// Scalar reference kernels of the 32-element types Q4_0, Q5_0, Q5_1 and IQ4_NL: the dequantisers reproduce
+// ggml's dequantize_row_* bit for bit (same products in the same order); the dot products sum code*x per block
+// in f32 and scale once per block.
+#include <cstring>
+
+#include "core/half.h"
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+
+namespace seek {
+
+namespace {
+
+// Codes of a Q4_0/IQ4_NL-style block: element j in the low nibble of byte j, element j+16 in the high one.
+inline void nibbles(const uint8_t* qs, int q[32]) {
+  for (int j = 0; j < 16; ++j) {
+    q[j] = qs[j] & 0xF;
+    q[j + 16] = qs[j] >> 4;
+  }
+}
+
+// 5-bit codes of Q5_0/Q5_1: nibbles plus bit j of the little-endian mask qh as bit 4 of element j.
+inline void five_bit(const uint8_t* qs, const uint8_t* qh_bytes, int q[32]) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, 4);
+  nibbles(qs, q);
+  for (int j = 0; j < 32; ++j) q[j] |= int((qh >> j) & 1) << 4;
+}
+
+template <class Block, int kOffset>
+void dequant_sym(const uint8_t* src, float* dst, int64_t n) {
+  const Block* b = reinterpret_cast<const Block*>(src);
+  for (int64_t k = 0; k < n / 32; ++k) {
+    const float d = f16_to_f32(b[k].d);
+    int q[32];
+    if constexpr (kOffset == 8) nibbles(b[k].qs, q); else five_bit(b[k].qs, b[k].qh, q);
+    for (int j = 0; j < 32; ++j) dst[32 * k + j] = float(q[j] - kOffset) * d;
+  }
+}
+
+template <class Block, int kOffset>
+float vdot_sym(const uint8_t* row, const float* x, int64_t n) {
+  const Block* b = reinterpret_cast<const Block*>(row);
+  float acc = 0;
+  for (int64_t k = 0; k < n / 32; ++k) {
+    int q[32];
+    if constexpr (kOffset == 8) nibbles(b[k].qs, q); else five_bit(b[k].qs, b[k].qh, q);
+    float s = 0;
+    for (int j = 0; j < 32; ++j) s += float(q[j] - kOffset) * x[32 * k + j];
+    acc += f16_to_f32(b[k].d) * s;
+  }
+  return acc;
+}
+
+// Q5_1: w = d*q + m
+void dequant_q5_1(const uint8_t* src, float* dst, int64_t n) {
+  const BlockQ5_1* b = reinterpret_cast<const BlockQ5_1*>(src);
+  for (int64_t k = 0; k < n / kQK5_1; ++k) {
+    const float d = f16_to_f32(b[k].d), m = f16_to_f32(b[k].m);
+    int q[32];
+    five_bit(b[k].qs, b[k].qh, q);
+    for (int j = 0; j < 32; ++j) dst[32 * k + j] = float(q[j]) * d + m;
+  }
+}
+
+// sum (d*q + m) x = d * sum q x + m * sum x
+float vdot_q5_1(const uint8_t* row, const float* x, int64_t n) {
+  const BlockQ5_1* b = reinterpret_cast<const BlockQ5_1*>(row);
+  float acc = 0;
+  for (int64_t k = 0; k < n / kQK5_1; ++k) {
+    int q[32];
+    five_bit(b[k].qs, b[k].qh, q);
+    float sqx = 0, sx = 0;
+    for (int j = 0; j < 32; ++j) {
+      sqx += float(q[j]) * x[32 * k + j];
+      sx += x[32 * k + j];
+    }
+    acc += f16_to_f32(b[k].d) * sqx + f16_to_f32(b[k].m) * sx;
+  }
+  return acc;
+}
+
+// IQ4_NL: w = d * kIq4nlValues[q]
+void dequant_iq4_nl(const uint8_t* src, float* dst, int64_t n) {
+  const BlockIQ4NL* b = reinterpret_cast<const BlockIQ4NL*>(src);
+  for (int64_t k = 0; k < n / kQK4_NL; ++k) {
+    const float d = f16_to_f32(b[k].d);
+    int q[32];
+    nibbles(b[k].qs, q);
+    for (int j = 0; j < 32; ++j) dst[32 * k + j] = d * float(kIq4nlValues[q[j]]);
+  }
+}
+
+float vdot_iq4_nl(const uint8_t* row, const float* x, int64_t n) {
+  const BlockIQ4NL* b = reinterpret_cast<const BlockIQ4NL*>(row);
+  float acc = 0;
+  for (int64_t k = 0; k < n / kQK4_NL; ++k) {
+    int q[32];
+    nibbles(b[k].qs, q);
+    float s = 0;
+    for (int j = 0; j < 32; ++j) s += float(kIq4nlValues[q[j]]) * x[32 * k + j];
+    acc += f16_to_f32(b[k].d) * s;
+  }
+  return acc;
+}
+
+}  // namespace
+
+void register_legacy_quant_kernels(KernelTable& t) {
+  t.by_type[uint32_t(GgmlType::Q4_0)] = {dequant_sym<BlockQ4_0, 8>, vdot_sym<BlockQ4_0, 8>};
+  t.by_type[uint32_t(GgmlType::Q5_0)] = {dequant_sym<BlockQ5_0, 16>, vdot_sym<BlockQ5_0, 16>};
+  t.by_type[uint32_t(GgmlType::Q5_1)] = {dequant_q5_1, vdot_q5_1};
+  t.by_type[uint32_t(GgmlType::IQ4_NL)] = {dequant_iq4_nl, vdot_iq4_nl};
+}
+
+}  // namespace seek
