@@ -17,6 +17,7 @@ if(NOT SEEK_SANITIZE)
   seek_integration_test(it_reference ${SEEK_PY} ${SEEK_IT}/reference_test.py --seek $<TARGET_FILE:seek>)
   seek_integration_test(it_llamacpp ${SEEK_PY} ${SEEK_IT}/llamacpp_test.py --seek $<TARGET_FILE:seek>)
   seek_integration_test(it_quant_llamacpp ${SEEK_PY} ${SEEK_IT}/quant_llamacpp_test.py --seek $<TARGET_FILE:seek>)
+  seek_integration_test(it_embedded_model ${SEEK_PY} ${SEEK_IT}/embedded_model_test.py --seek $<TARGET_FILE:seek>)
   seek_integration_test(it_ref_selftest ${SEEK_PY} ${CMAKE_SOURCE_DIR}/tools/ref/test_ref.py)
 endif()
 

@@ -474,7 +474,9 @@ async function cmdPerplexity(llama, cfg) {
     const addBos = model.tokens.shouldPrependBosToken;
     const bos = model.tokens.bos;
 
-    const ctx = await createContext(llama, model, cfg, { contextSize: nCtx, batchSize: Math.min(cfg.batch, nCtx) });
+    // One spare cell: node-llama-cpp shifts a context that is exactly full, which would drop the chunk's last
+    // position; the extra cell changes no result (each chunk starts from an empty cache).
+    const ctx = await createContext(llama, model, cfg, { contextSize: nCtx + 1, batchSize: Math.min(cfg.batch, nCtx) });
     const seq = ctx.getSequence();
 
     let nll = 0, nll2 = 0, count = 0, nllRaw = 0;
