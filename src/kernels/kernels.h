@@ -14,10 +14,15 @@ namespace seek {
 
 using DequantRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
 using VecDotFn = float (*)(const uint8_t* row, const float* x, int64_t n);
+struct BlockQ8_0;
+// Dot product with activations already quantised to q8_0 blocks (as llama.cpp multiplies 8-bit weights): the
+// integer products are exact, so only the per-block scaling rounds.
+using VecDotQ8Fn = float (*)(const uint8_t* row, const BlockQ8_0* xq, int64_t n);
 
 struct TypeKernels {
   DequantRowFn dequant = nullptr;
   VecDotFn dot = nullptr;
+  VecDotQ8Fn dot_q8 = nullptr;  // decode path when set: x is quantised to q8_0 once per matrix-vector product
 };
 
 struct KernelTable {
@@ -25,6 +30,8 @@ struct KernelTable {
   TypeKernels by_type[40];  // indexed by GgmlType id; empty where unsupported
   // y[i] += a * x[i]
   void (*axpy)(float a, const float* x, float* y, int64_t n) = nullptr;
+  // x (n floats, n a multiple of 32) to q8_0 blocks, as quantize_row_q8_0 does.
+  void (*quantize_q8_0)(const float* x, uint8_t* out, int64_t n) = nullptr;
   // dot of two f32 vectors
   float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
   // Prefill GEMM on a packed panel: `panel` holds kGemmPanelRows weight rows k-major (panel[k * 32 + i] is

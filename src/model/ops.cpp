@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "quant/blocks.h"
 
 namespace seek {
 
@@ -25,7 +26,15 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
   const TypeKernels& tk = k.of(w.type);
   const int64_t K = w.cols;
   if (n_tok == 1) {
-    for (int64_t r = 0; r < w.rows; ++r) y[r] = tk.dot(w.row(r), x, K);
+    if (tk.dot_q8 && K % kQK8_0 == 0) {
+      // 8-bit weights meet 8-bit activations: x is quantised once for all rows.
+      thread_local std::vector<BlockQ8_0> xq;
+      xq.resize(size_t(K / kQK8_0));
+      k.quantize_q8_0(x, reinterpret_cast<uint8_t*>(xq.data()), K);
+      for (int64_t r = 0; r < w.rows; ++r) y[r] = tk.dot_q8(w.row(r), xq.data(), K);
+    } else {
+      for (int64_t r = 0; r < w.rows; ++r) y[r] = tk.dot(w.row(r), x, K);
+    }
     return;
   }
   // Batched (prefill): kPanel rows at a time are dequantised and packed k-major, so one vector load of weights

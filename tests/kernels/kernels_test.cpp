@@ -179,3 +179,31 @@ TEST(Kernels, PackedPanelGemmMatchesDotProducts) {
 
 }  // namespace
 }  // namespace seek
+
+namespace seek {
+namespace {
+
+// q8_0 weights times q8_0-quantised activations: SIMD equals the reference up to float summation order, and both
+// stay within the activation-rounding error of the f32 dot product (each x rounds by at most d_x / 2).
+TEST(Kernels, Q8ActivationDotMatchesReference) {
+  std::mt19937 rng(5);
+  for (int64_t n : {32, 64, 96, 4096}) {
+    const auto w = random_vec(size_t(n), rng), x = random_vec(size_t(n), rng);
+    const auto row = encode(w, GgmlType::Q8_0), xq = encode(x, GgmlType::Q8_0);
+    const auto* xb = reinterpret_cast<const BlockQ8_0*>(xq.data());
+    const float r = ref_kernels().of(GgmlType::Q8_0).dot_q8(row.data(), xb, n);
+    std::vector<float> wd(static_cast<size_t>(n)), xd(static_cast<size_t>(n));
+    ref_kernels().of(GgmlType::Q8_0).dequant(row.data(), wd.data(), n);
+    ref_kernels().of(GgmlType::Q8_0).dequant(xq.data(), xd.data(), n);
+    double exact = 0, abs_sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      exact += double(wd[size_t(i)]) * xd[size_t(i)];
+      abs_sum += std::fabs(double(wd[size_t(i)]) * xd[size_t(i)]);
+    }
+    EXPECT_NEAR(r, exact, double(n) * 1.2e-7 * abs_sum) << n;
+    if (cpu_has_avx512()) EXPECT_NEAR(avx512_kernels()->of(GgmlType::Q8_0).dot_q8(row.data(), xb, n), exact, double(n) * 1.2e-7 * abs_sum) << n;
+  }
+}
+
+}  // namespace
+}  // namespace seek

@@ -85,6 +85,18 @@ void gemm_panel(const float* panel, int64_t K, const float* x, int64_t ldx, int6
     }
 }
 
+// Per block: d_w * d_x * (integer sum of q_w * q_x).
+float vdot_q8_0_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(row);
+  float acc = 0;
+  for (int64_t k = 0; k < n / kQK8_0; ++k) {
+    int32_t s = 0;
+    for (int j = 0; j < kQK8_0; ++j) s += int32_t(b[k].qs[j]) * int32_t(xq[k].qs[j]);
+    acc += f16_to_f32(b[k].d) * f16_to_f32(xq[k].d) * float(s);
+  }
+  return acc;
+}
+
 void axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
@@ -95,7 +107,8 @@ KernelTable make_ref() {
   t.by_type[uint32_t(GgmlType::F32)] = {dequant_f32, vdot_f32};
   t.by_type[uint32_t(GgmlType::F16)] = {dequant_f16, vdot_f16};
   t.by_type[uint32_t(GgmlType::BF16)] = {dequant_bf16, vdot_bf16};
-  t.by_type[uint32_t(GgmlType::Q8_0)] = {dequant_q8_0, vdot_q8_0};
+  t.by_type[uint32_t(GgmlType::Q8_0)] = {dequant_q8_0, vdot_q8_0, vdot_q8_0_q8};
+  t.quantize_q8_0 = quantize_row_q8_0;
   register_legacy_quant_kernels(t);  // Q4_0, Q5_0, Q5_1, IQ4_NL: ref_legacy.cpp
   register_kquant_kernels(t);        // Q2_K..Q6_K, IQ4_XS: ref_kquants.cpp
   t.axpy = axpy;
