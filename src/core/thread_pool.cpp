@@ -9,6 +9,7 @@ namespace seek {
 
 namespace {
 constexpr int kSpinIterations = 20000;  // ~50-100 us of spinning before a worker sleeps
+constexpr int kWaitSpins = 2000;        // the caller's wait for the workers spins this long, then yields the core
 }
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
@@ -38,7 +39,12 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
   wake_.notify_all();
   fn(0, n_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+  // On an oversubscribed machine a worker may be descheduled: yielding lets it run instead of spinning out the
+  // caller's time slice.
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kWaitSpins) _mm_pause();
+    else std::this_thread::yield();
+  }
   job_ = nullptr;
 }
 
@@ -47,7 +53,8 @@ void ThreadPool::worker(int index) {
   for (;;) {
     uint64_t g = generation_.load(std::memory_order_acquire);
     for (int spin = 0; g == seen && spin < kSpinIterations; ++spin) {
-      _mm_pause();
+      if (spin < kWaitSpins) _mm_pause();
+      else std::this_thread::yield();
       g = generation_.load(std::memory_order_acquire);
     }
     if (g == seen) {

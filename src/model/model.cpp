@@ -3,6 +3,7 @@
 
 #include "formats/gguf.h"
 #include "model/deepseek/deepseek.h"
+#include "model/llama/llama.h"
 
 namespace seek {
 
@@ -11,6 +12,7 @@ Result<std::unique_ptr<Model>> load_model_from_gguf(std::shared_ptr<GgufFile> fi
   if (!arch) return arch.error();
   if (!arch->has_value()) return err("%s: metadata key general.architecture is missing", file->path.c_str());
   if (**arch == "deepseek2") return load_deepseek(std::move(file));
+  if (**arch == "llama" || **arch == "qwen2") return load_llama(std::move(file));
   return err("%s: architecture '%s' is not supported (supported: deepseek2)", file->path.c_str(), (*arch)->c_str());
 }
 

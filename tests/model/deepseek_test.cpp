@@ -313,3 +313,42 @@ TEST(DeepseekConfig, FullSizeV3Metadata) {
 
 }  // namespace
 }  // namespace seek
+
+namespace seek {
+namespace {
+
+// Continuous batching: one forward_multi step over three sequences (a prompt, a decode step after a prefix, and
+// another prompt) gives each sequence the logits it gets alone.
+TEST(DeepseekBatching, ForwardMultiMatchesSeparateSequences) {
+  for (const char* preset : {"v3-tiny", "v2-lite-tiny"}) {
+    auto m = load_model(make_model(preset));
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    const Model& model = **m;
+    const int64_t V = model.n_vocab();
+    ThreadPool pool(2);
+    const auto a = prompt(9, int(V)), b = prompt(14, int(V)), c = prompt(5, int(V));
+    // Alone: a (all logits), b's prefix then its last token, c (last logits).
+    std::vector<float> a_alone(static_cast<size_t>(9 * V)), b_alone(static_cast<size_t>(V)),
+        c_alone(static_cast<size_t>(V));
+    auto sa = model.new_state(64), sb = model.new_state(64), sc = model.new_state(64);
+    model.forward(*sa, pool, a.data(), 9, 0, true, a_alone.data());
+    std::vector<float> scratch(static_cast<size_t>(V));
+    model.forward(*sb, pool, b.data(), 13, 0, false, scratch.data());
+    model.forward(*sb, pool, b.data() + 13, 1, 13, false, b_alone.data());
+    model.forward(*sc, pool, c.data(), 5, 0, false, c_alone.data());
+    // Together, with fresh caches (b's prefix evaluated alone first).
+    auto ta = model.new_state(64), tb = model.new_state(64), tc = model.new_state(64);
+    model.forward(*tb, pool, b.data(), 13, 0, false, scratch.data());
+    std::vector<float> a_multi(a_alone.size()), b_multi(b_alone.size()), c_multi(c_alone.size());
+    const SeqChunk chunks[3] = {{ta.get(), a.data(), 9, 0, true, a_multi.data()},
+                                {tb.get(), b.data() + 13, 1, 13, false, b_multi.data()},
+                                {tc.get(), c.data(), 5, 0, false, c_multi.data()}};
+    model.forward_multi(pool, chunks, 3);
+    EXPECT_LT(rel_diff(a_alone, a_multi), kF32Tolerance) << preset;
+    EXPECT_LT(rel_diff(b_alone, b_multi), kF32Tolerance) << preset;
+    EXPECT_LT(rel_diff(c_alone, c_multi), kF32Tolerance) << preset;
+  }
+}
+
+}  // namespace
+}  // namespace seek

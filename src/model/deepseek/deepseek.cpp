@@ -32,12 +32,12 @@ std::unique_ptr<ModelState> DeepseekModel::new_state(int64_t n_ctx) const {
   return s;
 }
 
-void DeepseekModel::block_forward(const BlockWeights& b, int64_t layer, MlaCache& cache, ThreadPool& pool, float* x,
-                                  int64_t n, int64_t n_past) const {
+void DeepseekModel::block_forward(const BlockWeights& b, int64_t layer, const std::vector<Segment>& segs,
+                                  ThreadPool& pool, float* x, int64_t n) const {
   const int64_t dim = config.dim;
   std::vector<float> h(static_cast<size_t>(n * dim)), out(static_cast<size_t>(n * dim));
   for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * dim, b.attn_norm.data(), dim, config.rms_eps, h.data() + t * dim);
-  attention(b.attn, layer, cache, pool, h.data(), n, n_past, out.data());
+  attention(b.attn, layer, segs, pool, h.data(), n, out.data());
   for (int64_t i = 0; i < n * dim; ++i) x[i] += out[size_t(i)];
 
   for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * dim, b.ffn_norm.data(), dim, config.rms_eps, h.data() + t * dim);
@@ -56,19 +56,41 @@ void DeepseekModel::block_forward(const BlockWeights& b, int64_t layer, MlaCache
 
 void DeepseekModel::forward(ModelState& state, ThreadPool& pool, const int32_t* tokens, int64_t n, int64_t n_past,
                             bool all_logits, float* logits) const {
-  MlaCache& cache = static_cast<MlaCache&>(state);
-  const int64_t dim = config.dim;
-  std::vector<float> x(static_cast<size_t>(n * dim));
-  for (int64_t t = 0; t < n; ++t) embedding_row(weights.tok_embd, tokens[t], x.data() + t * dim);
-  for (int64_t l = 0; l < config.n_layers; ++l)
-    block_forward(weights.blocks[size_t(l)], l, cache, pool, x.data(), n, n_past);
+  const SeqChunk chunk{&state, tokens, n, n_past, all_logits, logits};
+  forward_multi(pool, &chunk, 1);
+}
 
-  // Only the rows whose logits are wanted go through the final norm and the head.
-  const int64_t first = all_logits ? 0 : n - 1, rows = n - first;
-  std::vector<float> normed(static_cast<size_t>(rows * dim));
-  for (int64_t t = 0; t < rows; ++t)
-    rmsnorm(x.data() + (first + t) * dim, weights.output_norm.data(), dim, config.rms_eps, normed.data() + t * dim);
-  matmul(pool, weights.output, normed.data(), rows, logits);
+void DeepseekModel::forward_multi(ThreadPool& pool, const SeqChunk* chunks, size_t n_chunks) const {
+  const int64_t dim = config.dim;
+  std::vector<Segment> segs;
+  int64_t n = 0;
+  for (size_t i = 0; i < n_chunks; ++i) {
+    segs.push_back({static_cast<MlaCache*>(chunks[i].state), n, chunks[i].n, chunks[i].n_past});
+    n += chunks[i].n;
+  }
+  std::vector<float> x(static_cast<size_t>(n * dim));
+  for (size_t i = 0; i < n_chunks; ++i)
+    for (int64_t t = 0; t < chunks[i].n; ++t)
+      embedding_row(weights.tok_embd, chunks[i].tokens[t], x.data() + (segs[i].begin + t) * dim);
+  for (int64_t l = 0; l < config.n_layers; ++l) block_forward(weights.blocks[size_t(l)], l, segs, pool, x.data(), n);
+
+  // Only the rows whose logits are wanted go through the final norm and the head, in one batch.
+  std::vector<int64_t> rows;
+  for (size_t i = 0; i < n_chunks; ++i)
+    for (int64_t t = chunks[i].all_logits ? 0 : chunks[i].n - 1; t < chunks[i].n; ++t) rows.push_back(segs[i].begin + t);
+  const int64_t nr = int64_t(rows.size()), V = n_vocab();
+  std::vector<float> normed(static_cast<size_t>(nr * dim)), out(static_cast<size_t>(nr * V));
+  for (int64_t r = 0; r < nr; ++r)
+    rmsnorm(x.data() + rows[size_t(r)] * dim, weights.output_norm.data(), dim, config.rms_eps, normed.data() + r * dim);
+  const bool single = n_chunks == 1;  // write straight into the caller's buffer
+  matmul(pool, weights.output, normed.data(), nr, single ? chunks[0].logits : out.data());
+  if (single) return;
+  int64_t r = 0;
+  for (size_t i = 0; i < n_chunks; ++i) {
+    const int64_t k = chunks[i].all_logits ? chunks[i].n : 1;
+    std::copy(out.begin() + r * V, out.begin() + (r + k) * V, chunks[i].logits);
+    r += k;
+  }
 }
 
 }  // namespace seek

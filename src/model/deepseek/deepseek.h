@@ -51,12 +51,19 @@ class DeepseekModel : public Model {
   std::unique_ptr<ModelState> new_state(int64_t n_ctx) const override;
   void forward(ModelState& state, ThreadPool& pool, const int32_t* tokens, int64_t n, int64_t n_past, bool all_logits,
                float* logits) const override;
+  // All chunks' tokens go through every projection and expert as one batch; only attention is per sequence.
+  void forward_multi(ThreadPool& pool, const SeqChunk* chunks, size_t n_chunks) const override;
 
-  // One block: x += MLA(norm(x)); x += FFN(norm(x)), for n tokens at positions n_past...
-  void block_forward(const BlockWeights& b, int64_t layer, MlaCache& cache, ThreadPool& pool, float* x, int64_t n,
-                     int64_t n_past) const;
-  void attention(const MlaWeights& a, int64_t layer, MlaCache& cache, ThreadPool& pool, const float* h, int64_t n,
-                 int64_t n_past, float* out) const;
+  // A run of consecutive batch rows that belong to one sequence.
+  struct Segment {
+    MlaCache* cache;
+    int64_t begin, n, n_past;  // rows [begin, begin + n) at positions n_past ..
+  };
+  // One block over the whole batch: x += MLA(norm(x)); x += FFN(norm(x)).
+  void block_forward(const BlockWeights& b, int64_t layer, const std::vector<Segment>& segs, ThreadPool& pool, float* x,
+                     int64_t n) const;
+  void attention(const MlaWeights& a, int64_t layer, const std::vector<Segment>& segs, ThreadPool& pool,
+                 const float* h, int64_t n, float* out) const;
   void moe(const MoeWeights& m, ThreadPool& pool, const float* h, int64_t n, float* out) const;
 };
 

@@ -45,8 +45,8 @@ void expand_key(const HeadProj& p, const float* x, int64_t ldx, int64_t n, float
 
 }  // namespace
 
-void DeepseekModel::attention(const MlaWeights& a, int64_t layer, MlaCache& cache, ThreadPool& pool, const float* h,
-                              int64_t n, int64_t n_past, float* out) const {
+void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vector<Segment>& segs, ThreadPool& pool,
+                              const float* h, int64_t n, float* out) const {
   const DeepseekConfig& c = config;
   const int64_t H = c.n_heads, nope = c.qk_nope_head_dim, rope_dim = c.qk_rope_head_dim, qk = c.qk_head_dim();
   const int64_t R = c.kv_lora_rank, V = c.v_head_dim, W = c.cache_width();
@@ -69,66 +69,75 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, MlaCache& cach
   // [c_kv, k_rope] = wkv_a h; c_kv normalised, k_rope rotated; both go to the cache.
   std::vector<float> kva(static_cast<size_t>(n * W));
   matmul(pool, a.wkv_a, h, n, kva.data());
-  for (int64_t t = 0; t < n; ++t) {
-    const int64_t pos = n_past + t;
-    float* dst = cache.at(layer, pos);
-    rmsnorm(kva.data() + t * W, a.kv_norm.data(), R, c.rms_eps, dst);
-    std::copy(kva.data() + t * W + R, kva.data() + (t + 1) * W, dst + R);
-    rope.apply(dst + R, 1, rope_dim, pos);
-    rope.apply(q.data() + t * H * qk + nope, H, qk, pos);
+  for (const Segment& sg : segs) {
+    for (int64_t i = 0; i < sg.n; ++i) {
+      const int64_t t = sg.begin + i, pos = sg.n_past + i;
+      float* dst = sg.cache->at(layer, pos);
+      rmsnorm(kva.data() + t * W, a.kv_norm.data(), R, c.rms_eps, dst);
+      std::copy(kva.data() + t * W + R, kva.data() + (t + 1) * W, dst + R);
+      rope.apply(dst + R, 1, rope_dim, pos);
+      rope.apply(q.data() + t * H * qk + nope, H, qk, pos);
+    }
   }
 
-  const int64_t n_kv = n_past + n;
+  int64_t max_kv = 0, work = 0;
+  for (const Segment& sg : segs) {
+    max_kv = std::max(max_kv, sg.n_past + sg.n);
+    work += H * sg.n * ((sg.n_past + sg.n) * (R + rope_dim) + R * (nope + V));
+  }
   std::vector<float> o(static_cast<size_t>(n * H * V));
   const bool naive = options.mla == MlaMode::Naive;
   auto heads = [&](int ti, int nt) {
-    std::vector<float> scores(static_cast<size_t>(n_kv));
+    std::vector<float> scores(static_cast<size_t>(max_kv));
     std::vector<float> q_abs, ctx(static_cast<size_t>(R)), keys, vals;
     if (naive) {
-      keys.resize(size_t(n_kv * nope));
-      vals.resize(size_t(n_kv * V));
+      keys.resize(size_t(max_kv * nope));
+      vals.resize(size_t(max_kv * V));
     } else {
       q_abs.resize(size_t(n * R));
     }
     for (int64_t hd = ti; hd < H; hd += nt) {
       const HeadProj p = head_proj(a, c, hd);
-      const float* q_head = q.data() + hd * qk;  // row stride H * qk
-      if (naive) {
-        // Expand every cached latent into this head's key (nope part) and value.
-        for (int64_t s = 0; s < n_kv; ++s) {
-          const float* lat = cache.at(layer, s);
-          expand_key(p, lat, W, 1, keys.data() + s * nope, nope);
-          matmul_serial(p.value, lat, W, 1, vals.data() + s * V, V);
-        }
-      } else {
-        absorb_key(p, q_head, H * qk, n, q_abs.data(), R);
-      }
-      for (int64_t t = 0; t < n; ++t) {
-        const int64_t len = n_past + t + 1;  // causal: positions 0 .. n_past + t
-        const float* qt = q_head + t * H * qk;
-        for (int64_t s = 0; s < len; ++s) {
-          const float* lat = cache.at(layer, s);
-          float sc;
-          if (naive) sc = vec_dot(qt, keys.data() + s * nope, nope);
-          else sc = vec_dot(q_abs.data() + t * R, lat, R);
-          sc += vec_dot(qt + nope, lat + R, rope_dim);
-          scores[size_t(s)] = sc * scale;
-        }
-        softmax(scores.data(), len);
-        float* ot = o.data() + t * H * V + hd * V;
+      for (const Segment& sg : segs) {
+        MlaCache& cache = *sg.cache;
+        const int64_t n_kv = sg.n_past + sg.n;
+        const float* q_head = q.data() + sg.begin * H * qk + hd * qk;  // row stride H * qk
         if (naive) {
-          std::fill(ot, ot + V, 0.0f);
-          for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], vals.data() + s * V, ot, V);
+          // Expand every cached latent into this head's key (nope part) and value.
+          for (int64_t s = 0; s < n_kv; ++s) {
+            const float* lat = cache.at(layer, s);
+            expand_key(p, lat, W, 1, keys.data() + s * nope, nope);
+            matmul_serial(p.value, lat, W, 1, vals.data() + s * V, V);
+          }
         } else {
-          std::fill(ctx.begin(), ctx.end(), 0.0f);
-          for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], cache.at(layer, s), ctx.data(), R);
-          matmul_serial(p.value, ctx.data(), R, 1, ot, V);
+          absorb_key(p, q_head, H * qk, sg.n, q_abs.data(), R);
+        }
+        for (int64_t t = 0; t < sg.n; ++t) {
+          const int64_t len = sg.n_past + t + 1;  // causal: positions 0 .. n_past + t
+          const float* qt = q_head + t * H * qk;
+          for (int64_t s = 0; s < len; ++s) {
+            const float* lat = cache.at(layer, s);
+            float sc;
+            if (naive) sc = vec_dot(qt, keys.data() + s * nope, nope);
+            else sc = vec_dot(q_abs.data() + t * R, lat, R);
+            sc += vec_dot(qt + nope, lat + R, rope_dim);
+            scores[size_t(s)] = sc * scale;
+          }
+          softmax(scores.data(), len);
+          float* ot = o.data() + (sg.begin + t) * H * V + hd * V;
+          if (naive) {
+            std::fill(ot, ot + V, 0.0f);
+            for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], vals.data() + s * V, ot, V);
+          } else {
+            std::fill(ctx.begin(), ctx.end(), 0.0f);
+            for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], cache.at(layer, s), ctx.data(), R);
+            matmul_serial(p.value, ctx.data(), R, 1, ot, V);
+          }
         }
       }
     }
   };
   // Split heads across threads unless the whole attention is too small to repay a parallel region.
-  const int64_t work = H * n * (n_kv * (R + rope_dim) + R * (nope + V));
   if (work < (int64_t(1) << 16)) heads(0, 1);
   else pool.run(heads);
   matmul(pool, a.wo, o.data(), n, out);

@@ -1,0 +1,188 @@
+// The synthetic Llama / Qwen2 presets and their GGUF writer (metadata keys as llama.cpp's converter writes them).
+#include "model/llama/synthetic.h"
+
+#include <cmath>
+#include <algorithm>
+#include <cstring>
+
+#include "core/half.h"
+#include "formats/gguf.h"
+#include "kernels/kernels.h"
+#include "model/synthetic_vocab.h"
+
+namespace seek {
+
+namespace {
+
+LlamaConfig tiny(const std::string& arch) {
+  LlamaConfig c;
+  c.arch = arch;
+  c.dim = 64;
+  c.n_layers = 2;
+  c.n_heads = 4;
+  c.n_kv_heads = 2;
+  c.head_dim = 16;
+  c.n_rot = 16;
+  c.inter_dim = 128;
+  c.max_seq_len = 1024;
+  c.rms_eps = arch == "qwen2" ? 1e-6f : 1e-5f;
+  c.rope_theta = arch == "qwen2" ? 1000000.0f : 10000.0f;
+  c.rope_style = arch == "qwen2" ? RopeStyle::Neox : RopeStyle::Norm;
+  return c;
+}
+
+struct Rng {  // splitmix64
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  float uniform() { return float(double(next() >> 11) * (2.0 / 9007199254740992.0) - 1.0); }
+};
+
+uint64_t hash_name(uint64_t seed, const std::string& name) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (unsigned char ch : name) h = (h ^ ch) * 1099511628211ull;
+  return h;
+}
+
+void encode_row(const float* src, GgmlType type, int64_t n, uint8_t* dst) {
+  switch (type) {
+    case GgmlType::F32: std::memcpy(dst, src, size_t(n) * 4); break;
+    case GgmlType::F16:
+      for (int64_t i = 0; i < n; ++i) reinterpret_cast<uint16_t*>(dst)[i] = f32_to_f16(src[i]);
+      break;
+    case GgmlType::BF16:
+      for (int64_t i = 0; i < n; ++i) reinterpret_cast<uint16_t*>(dst)[i] = f32_to_bf16(src[i]);
+      break;
+    case GgmlType::Q8_0: quantize_row_q8_0(src, dst, n); break;
+    default: break;
+  }
+}
+
+// centre + spread * uniform, per row of ne0 values, from the tensor's own generator.
+void add_random(GgufWriter& w, uint64_t seed0, const std::string& name, GgmlType type, std::vector<int64_t> dims,
+                float centre, float spread) {
+  const uint64_t seed = hash_name(seed0, name);
+  const int64_t ne0 = dims[0];
+  w.add_tensor(name, type, dims, [=](uint8_t* dst, size_t nbytes) {
+    Rng rng{seed};
+    std::vector<float> row(static_cast<size_t>(ne0));
+    const size_t rb = row_bytes(type, ne0);
+    for (size_t off = 0; off + rb <= nbytes; off += rb) {
+      for (auto& v : row) v = centre + spread * rng.uniform();
+      encode_row(row.data(), type, ne0, dst + off);
+    }
+  });
+}
+
+// Llama-3 frequency divisors as HF's "llama3" rope scaling defines them (and llama.cpp's converter stores them).
+std::vector<float> llama3_factors(const LlamaConfig& c) {
+  const double factor = 8, low = 1, high = 4, old_ctx = 64;
+  std::vector<float> out;
+  for (int64_t i = 0; i < c.n_rot / 2; ++i) {
+    const double freq = std::pow(double(c.rope_theta), -double(2 * i) / double(c.n_rot));
+    const double wavelen = 2 * M_PI / freq;
+    if (wavelen < old_ctx / high) out.push_back(1.0f);
+    else if (wavelen > old_ctx / low) out.push_back(float(factor));
+    else {
+      const double smooth = (old_ctx / wavelen - low) / (high - low);
+      out.push_back(float(1.0 / ((1 - smooth) / factor + smooth)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> llama_synthetic_presets() { return {"llama-tiny", "qwen2-tiny"}; }
+
+std::optional<LlamaSyntheticSpec> llama_synthetic_preset(const std::string& name) {
+  LlamaSyntheticSpec s;
+  s.name = name;
+  if (name == "llama-tiny") {
+    s.c = tiny("llama");
+    s.rope_freqs = true;
+    s.pre = "llama-bpe";
+  } else if (name == "qwen2-tiny") {
+    s.c = tiny("qwen2");
+    s.tied_output = true;
+    s.pre = "qwen2";
+  } else {
+    return std::nullopt;
+  }
+  return s;
+}
+
+Result<void> write_synthetic_llama(const LlamaSyntheticSpec& s, const std::string& path,
+                                   const std::function<void(uint64_t, uint64_t)>& progress) {
+  const SyntheticVocab v = make_synthetic_vocab(s.n_merges);
+  const LlamaConfig& c = s.c;
+  const int64_t vocab = int64_t(v.tokens.size()), q = c.n_heads * c.head_dim, kv = c.kv_width();
+  const int64_t bs = traits(s.type).block_size;
+  for (int64_t cols : {c.dim, c.inter_dim, q})
+    if (cols % bs) return err("preset %s: width %lld is not a multiple of the %s block size", s.name.c_str(),
+                              (long long)cols, std::string(traits(s.type).name).c_str());
+  GgufWriter w;
+  const std::string p = c.arch + ".";
+  w.set_str("general.architecture", c.arch);
+  w.set_str("general.name", "seek synthetic " + s.name);
+  w.set_u32("general.file_type", s.type == GgmlType::F32 ? 0 : s.type == GgmlType::F16 ? 1 : s.type == GgmlType::Q8_0 ? 7 : 32);
+  w.set_u32(p + "block_count", uint32_t(c.n_layers));
+  w.set_u32(p + "context_length", uint32_t(c.max_seq_len));
+  w.set_u32(p + "embedding_length", uint32_t(c.dim));
+  w.set_u32(p + "feed_forward_length", uint32_t(c.inter_dim));
+  w.set_u32(p + "attention.head_count", uint32_t(c.n_heads));
+  w.set_u32(p + "attention.head_count_kv", uint32_t(c.n_kv_heads));
+  w.set_f32(p + "rope.freq_base", c.rope_theta);
+  w.set_f32(p + "attention.layer_norm_rms_epsilon", c.rms_eps);
+  if (c.arch == "llama") {
+    w.set_u32(p + "vocab_size", uint32_t(vocab));
+    w.set_u32(p + "rope.dimension_count", uint32_t(c.n_rot));
+  }
+  w.set_str("tokenizer.ggml.model", "gpt2");
+  w.set_str("tokenizer.ggml.pre", s.pre);
+  w.set_str_array("tokenizer.ggml.tokens", v.tokens);
+  w.set_i32_array("tokenizer.ggml.token_type", v.token_types);
+  w.set_str_array("tokenizer.ggml.merges", v.merges);
+  w.set_u32("tokenizer.ggml.bos_token_id", uint32_t(v.bos_id));
+  w.set_u32("tokenizer.ggml.eos_token_id", uint32_t(v.eos_id));
+  w.set_bool("tokenizer.ggml.add_bos_token", true);
+
+  const uint64_t seed = s.seed;
+  const GgmlType T = s.type;
+  auto matrix = [&](const std::string& name, int64_t cols, int64_t rows, float gain = 1.0f) {
+    add_random(w, seed, name, T, {cols, rows}, 0.0f, gain * std::sqrt(3.0f / float(cols)));
+  };
+  auto norm = [&](const std::string& name, int64_t n) { add_random(w, seed, name, GgmlType::F32, {n}, 1.0f, 0.2f); };
+  add_random(w, seed, "token_embd.weight", T, {c.dim, vocab}, 0.0f, 1.7f);
+  norm("output_norm.weight", c.dim);
+  if (!s.tied_output) matrix("output.weight", c.dim, vocab, 3.0f);
+  if (s.rope_freqs) {
+    const std::vector<float> f = llama3_factors(c);
+    w.add_tensor("rope_freqs.weight", GgmlType::F32, {int64_t(f.size())},
+                 [f](uint8_t* dst, size_t nbytes) { std::memcpy(dst, f.data(), std::min(nbytes, f.size() * 4)); });
+  }
+  for (int64_t il = 0; il < c.n_layers; ++il) {
+    const std::string b = "blk." + std::to_string(il) + ".";
+    norm(b + "attn_norm.weight", c.dim);
+    matrix(b + "attn_q.weight", c.dim, q);
+    matrix(b + "attn_k.weight", c.dim, kv);
+    matrix(b + "attn_v.weight", c.dim, kv);
+    if (c.arch == "qwen2") {
+      add_random(w, seed, b + "attn_q.bias", GgmlType::F32, {q}, 0.0f, 0.5f);
+      add_random(w, seed, b + "attn_k.bias", GgmlType::F32, {kv}, 0.0f, 0.5f);
+      add_random(w, seed, b + "attn_v.bias", GgmlType::F32, {kv}, 0.0f, 0.5f);
+    }
+    matrix(b + "attn_output.weight", q, c.dim);
+    norm(b + "ffn_norm.weight", c.dim);
+    matrix(b + "ffn_gate.weight", c.dim, c.inter_dim);
+    matrix(b + "ffn_up.weight", c.dim, c.inter_dim);
+    matrix(b + "ffn_down.weight", c.inter_dim, c.dim);
+  }
+  return w.write(path, progress);
+}
+
+}  // namespace seek

@@ -1,0 +1,124 @@
+// Loading Llama/Qwen2 weights: one view per GGUF tensor, each checked for presence, type and shape.
+#include <cmath>
+#include <string>
+
+#include "formats/gguf.h"
+#include "kernels/kernels.h"
+#include "model/llama/llama.h"
+
+namespace seek {
+
+namespace {
+
+std::string dims_str(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+class Loader {
+ public:
+  explicit Loader(const GgufFile& f) : f_(f) {}
+
+  // A tensor whose GGUF dims are exactly `dims` (ne0 first); missing + optional gives an empty Mat.
+  Result<Mat> get(const std::string& name, std::vector<int64_t> dims, bool optional = false) {
+    const GgufTensor* t = f_.tensor(name);
+    if (!t) {
+      if (optional) return Mat{};
+      return err("%s: tensor %s is missing (expected shape %s)", f_.path.c_str(), name.c_str(), dims_str(dims).c_str());
+    }
+    std::vector<int64_t> have = t->dims;
+    while (have.size() < dims.size()) have.push_back(1);
+    while (dims.size() < have.size()) dims.push_back(1);
+    if (have != dims)
+      return err("%s: tensor %s has shape %s, expected %s", f_.path.c_str(), name.c_str(), dims_str(t->dims).c_str(),
+                 dims_str(dims).c_str());
+    if (!ref_kernels().supports(t->type))
+      return err("%s: tensor %s has type %s, which seek cannot compute yet", f_.path.c_str(), name.c_str(),
+                 std::string(traits(t->type).name).c_str());
+    Mat m;
+    m.type = t->type;
+    m.cols = dims[0];
+    m.rows = t->n_elements() / dims[0];
+    m.row_stride = row_bytes(t->type, dims[0]);
+    m.data = t->data;
+    bytes_ += t->nbytes;
+    return m;
+  }
+
+  Result<std::vector<float>> vec(const std::string& name, int64_t n, bool optional = false) {
+    auto m = get(name, {n}, optional);
+    if (!m) return m.error();
+    std::vector<float> v;
+    if (m->empty()) return v;
+    v.resize(size_t(n));
+    ref_kernels().of(m->type).dequant(m->data, v.data(), n);
+    return v;
+  }
+
+  size_t bytes() const { return bytes_; }
+
+ private:
+  const GgufFile& f_;
+  size_t bytes_ = 0;
+};
+
+#define SEEK_ASSIGN(lhs, expr)                 \
+  do {                                         \
+    auto seek_r_ = (expr);                     \
+    if (!seek_r_.ok()) return seek_r_.error(); \
+    lhs = std::move(seek_r_.value());          \
+  } while (0)
+
+Result<void> load_block(Loader& L, const LlamaConfig& c, int64_t il, LlamaBlock& b) {
+  const std::string p = "blk." + std::to_string(il) + ".";
+  const int64_t q = c.n_heads * c.head_dim, kv = c.kv_width();
+  const bool bias_required = c.arch == "qwen2";
+  SEEK_ASSIGN(b.attn_norm, L.vec(p + "attn_norm.weight", c.dim));
+  SEEK_ASSIGN(b.wq, L.get(p + "attn_q.weight", {c.dim, q}));
+  SEEK_ASSIGN(b.wk, L.get(p + "attn_k.weight", {c.dim, kv}));
+  SEEK_ASSIGN(b.wv, L.get(p + "attn_v.weight", {c.dim, kv}));
+  SEEK_ASSIGN(b.bq, L.vec(p + "attn_q.bias", q, !bias_required));
+  SEEK_ASSIGN(b.bk, L.vec(p + "attn_k.bias", kv, !bias_required));
+  SEEK_ASSIGN(b.bv, L.vec(p + "attn_v.bias", kv, !bias_required));
+  SEEK_ASSIGN(b.wo, L.get(p + "attn_output.weight", {q, c.dim}));
+  SEEK_ASSIGN(b.bo, L.vec(p + "attn_output.bias", c.dim, true));
+  SEEK_ASSIGN(b.ffn_norm, L.vec(p + "ffn_norm.weight", c.dim));
+  SEEK_ASSIGN(b.w1, L.get(p + "ffn_gate.weight", {c.dim, c.inter_dim}));
+  SEEK_ASSIGN(b.w2, L.get(p + "ffn_down.weight", {c.inter_dim, c.dim}));
+  SEEK_ASSIGN(b.w3, L.get(p + "ffn_up.weight", {c.dim, c.inter_dim}));
+  return {};
+}
+
+}  // namespace
+
+Result<LlamaWeights> llama_weights_from_gguf(const GgufFile& f, const LlamaConfig& c) {
+  Loader L(f);
+  LlamaWeights w;
+  const GgufTensor* emb = f.tensor("token_embd.weight");
+  if (!emb) return err("%s: tensor token_embd.weight is missing", f.path.c_str());
+  if (emb->dims.size() != 2 || emb->dims[0] != c.dim)
+    return err("%s: tensor token_embd.weight has shape %s, expected [%lld, vocab]", f.path.c_str(),
+               dims_str(emb->dims).c_str(), (long long)c.dim);
+  const int64_t vocab = emb->dims[1];
+  if (c.vocab_size && c.vocab_size != vocab)
+    return err("%s: token_embd.weight has %lld rows but vocab_size is %lld", f.path.c_str(), (long long)vocab,
+               (long long)c.vocab_size);
+  SEEK_ASSIGN(w.tok_embd, L.get("token_embd.weight", {c.dim, vocab}));
+  const size_t embd_bytes = L.bytes();
+  SEEK_ASSIGN(w.output_norm, L.vec("output_norm.weight", c.dim));
+  SEEK_ASSIGN(w.output, L.get("output.weight", {c.dim, vocab}, true));
+  const bool tied = w.output.empty();
+  if (tied) w.output = w.tok_embd;
+  SEEK_ASSIGN(w.rope_freqs, L.vec("rope_freqs.weight", c.n_rot / 2, true));
+  for (float x : w.rope_freqs)
+    if (!(x > 0.0f) || !std::isfinite(x))
+      return err("%s: tensor rope_freqs.weight holds a factor that is not a positive number", f.path.c_str());
+  w.blocks.resize(size_t(c.n_layers));
+  for (int64_t il = 0; il < c.n_layers; ++il) SEEK_TRY(load_block(L, c, il, w.blocks[size_t(il)]));
+  w.weight_bytes = L.bytes();
+  w.active_bytes_per_token = w.weight_bytes - (tied ? 0 : embd_bytes) + w.tok_embd.row_stride;
+  return w;
+}
+
+}  // namespace seek
