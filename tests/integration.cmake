@@ -19,6 +19,8 @@ if(NOT SEEK_SANITIZE)
   seek_integration_test(it_quant_llamacpp ${SEEK_PY} ${SEEK_IT}/quant_llamacpp_test.py --seek $<TARGET_FILE:seek>)
   seek_integration_test(it_embedded_model ${SEEK_PY} ${SEEK_IT}/embedded_model_test.py --seek $<TARGET_FILE:seek>)
   seek_integration_test(it_ref_selftest ${SEEK_PY} ${CMAKE_SOURCE_DIR}/tools/ref/test_ref.py)
+  seek_integration_test(it_llama_reference ${SEEK_PY} ${SEEK_IT}/llama_reference_test.py --seek $<TARGET_FILE:seek>)
+  seek_integration_test(it_llama_llamacpp ${SEEK_PY} ${SEEK_IT}/llama_llamacpp_test.py --seek $<TARGET_FILE:seek>)
 endif()
 
 # seek serve and seek chat (tests/integration/server_*.py; node clients in tools/server-test). The HTTP, chat and

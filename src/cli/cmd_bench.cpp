@@ -35,7 +35,9 @@ std::vector<int32_t> bench_tokens(int64_t n, int64_t vocab) {
 int cmd_bench(int argc, char** argv) {
   auto flags = common_value_flags();
   flags.insert(flags.end(), {"-p", "-n", "-r"});
-  Args a("bench", flags, {"--json", "--help", "-h"});
+  auto switches = common_switches();
+  switches.push_back("--json");
+  Args a("bench", flags, switches);
   if (auto r = a.parse(argc, argv); !r) return usage_error("bench", r.error().message);
   if (a.has("--help") || a.has("-h")) {
     std::puts("usage: seek bench [-m MODEL] [-p 512] [-n 128] [-t THREADS] [-r 3] [--json] [--kernels ref|auto]");

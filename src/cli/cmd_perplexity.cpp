@@ -33,7 +33,9 @@ double nll(const float* logits, int64_t n, int32_t target) {
 int cmd_perplexity(int argc, char** argv) {
   auto flags = common_value_flags();
   flags.insert(flags.end(), {"-f", "--file", "--ctx", "-c", "--chunks", "-b", "--batch"});
-  Args a("perplexity", flags, {"--json", "--help", "-h"});
+  auto switches = common_switches();
+  switches.push_back("--json");
+  Args a("perplexity", flags, switches);
   if (auto r = a.parse(argc, argv); !r) return usage_error("perplexity", r.error().message);
   if (a.has("--help") || a.has("-h")) {
     std::fputs(kHelp, stdout);

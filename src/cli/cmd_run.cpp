@@ -1,6 +1,7 @@
 // seek run: streams the continuation of a prompt to stdout; load time and speeds go to stderr. With --json it
 // prints one JSON object instead (generated ids, text, prompt ids, timings).
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -30,7 +31,8 @@ constexpr const char* kHelp =
     "  --json              print one JSON object instead of streaming text\n"
     "  --logits            with --json: add the logits of the prompt's last position (for testing)\n"
     "  --kernels ref|auto  force the scalar reference kernels (default auto)\n"
-    "  --mla naive|absorbed  attention form (default absorbed; naive is the reference)\n";
+    "  --mla naive|absorbed  attention form (default absorbed; naive is the reference)\n"
+    "  --f32-activations   multiply 8-bit weights with f32 activations instead of 8-bit ones (slower)\n";
 
 Result<std::vector<int32_t>> parse_ids(const std::string& s) {
   std::vector<int32_t> ids;
@@ -52,7 +54,9 @@ int cmd_run(int argc, char** argv) {
   auto flags = common_value_flags();
   flags.insert(flags.end(), {"-p", "--prompt", "--tokens", "-n", "--n-predict", "--temp", "--top-p", "--top-k",
                              "--seed", "-c", "--ctx"});
-  Args a("run", flags, {"--json", "--logits", "--ignore-eos", "--help", "-h"});
+  auto switches = common_switches();
+  switches.insert(switches.end(), {"--json", "--logits", "--ignore-eos"});
+  Args a("run", flags, switches);
   if (auto r = a.parse(argc, argv); !r) return usage_error("run", r.error().message);
   if (a.has("--help") || a.has("-h")) {
     std::fputs(kHelp, stdout);
@@ -72,10 +76,12 @@ int cmd_run(int argc, char** argv) {
   for (auto* r : {&temp, &top_p})
     if (!*r) return usage_error("run", r->error().message);
 
-  auto loaded = load_model_and_tokenizer(model_arg(a), true);
+  // With --tokens the model runs even when seek cannot read its vocabulary (e.g. SentencePiece files): the ids
+  // are printed, the text stays empty.
+  auto loaded = load_model_and_tokenizer(model_arg(a), !ids_arg);
   if (!loaded) return fail("run", loaded.error().message);
   Model& model = *loaded->model;
-  const Tokenizer& tok = *loaded->tokenizer;
+  const Tokenizer* tok = loaded->tokenizer ? &*loaded->tokenizer : nullptr;
   auto threads = apply_common_options(a, &model);
   if (!threads) return usage_error("run", threads.error().message);
   auto n_ctx = a.integer(a.has("--ctx") ? "--ctx" : "-c", std::min<long long>(4096, model.n_ctx_train()), 1,
@@ -88,7 +94,7 @@ int cmd_run(int argc, char** argv) {
     if (!ids) return usage_error("run", ids.error().message);
     prompt_ids = std::move(*ids);
   } else {
-    prompt_ids = tok.encode(*prompt, tok.add_bos(), false);
+    prompt_ids = tok->encode(*prompt, tok->add_bos(), false);
   }
   if (prompt_ids.empty()) return usage_error("run", "the prompt is empty");
   const bool json = a.has("--json");
@@ -105,16 +111,18 @@ int cmd_run(int argc, char** argv) {
 
   std::vector<int32_t> out;
   std::string text;
-  StreamDecoder decoder(tok);
+  std::optional<StreamDecoder> decoder;
+  if (tok) decoder.emplace(*tok);
+  const int32_t eos = tok ? tok->eos() : -1;
   std::string stop_reason = "length";
   for (long long i = 0; i < *n_predict; ++i) {
     const int32_t id = sampler.sample(logits.data(), model.n_vocab());
-    if (id == tok.eos() && !a.has("--ignore-eos")) {
+    if (id == eos && !a.has("--ignore-eos")) {
       stop_reason = "eos";
       break;
     }
     out.push_back(id);
-    const std::string piece = decoder.push(id);
+    const std::string piece = decoder ? decoder->push(id) : std::string();
     text += piece;
     if (!json) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);
@@ -127,7 +135,7 @@ int cmd_run(int argc, char** argv) {
     }
     if (auto r = session.eval({id}, false, logits); !r) return fail("run", r.error().message);
   }
-  const std::string tail = decoder.flush();
+  const std::string tail = decoder ? decoder->flush() : std::string();
   text += tail;
   const auto t2 = clock::now();
 

@@ -19,12 +19,12 @@ Result<Loaded> load_model_and_tokenizer(const std::string& path, bool need_token
   auto m = load_model_from_gguf(file);
   if (!m) return m.error();
   l.model = std::move(*m);
-  if (need_tokenizer) {
-    auto vocab = vocab_from_gguf(*file);
-    if (!vocab) return vocab.error();
+  auto vocab = vocab_from_gguf(*file);
+  if (!vocab && need_tokenizer) return vocab.error();
+  if (vocab) {
     auto tok = Tokenizer::create(std::move(*vocab));
-    if (!tok) return err("%s: tokenizer: %s", path.c_str(), tok.error().message.c_str());
-    l.tokenizer.emplace(std::move(*tok));
+    if (!tok && need_tokenizer) return err("%s: tokenizer: %s", path.c_str(), tok.error().message.c_str());
+    if (tok) l.tokenizer.emplace(std::move(*tok));
   }
   if (l.tokenizer && l.tokenizer->n_vocab() > l.model->n_vocab())
     return err("%s: the tokenizer has %d tokens but the model's embedding has only %lld rows", path.c_str(),
@@ -51,6 +51,7 @@ Result<int> apply_common_options(const Args& a, Model* model) {
   } else {
     select_kernels(KernelChoice::Auto);
   }
+  set_quantized_activations(!a.has("--f32-activations"));
   if (auto m = a.str("--mla")) {
     if (*m == "naive") model->options.mla = MlaMode::Naive;
     else if (*m == "absorbed") model->options.mla = MlaMode::Absorbed;

@@ -20,13 +20,16 @@ struct Loaded {
 
 // Options shared by run, perplexity and bench: -m, -t, --kernels, --mla.
 
+// need_tokenizer: fail without a usable tokenizer. Otherwise a tokenizer is still loaded when the file has one
+// seek can use (so ids given on the command line still decode to text), and left out when it has not.
 Result<Loaded> load_model_and_tokenizer(const std::string& path, bool need_tokenizer);
 
-// Applies -t/--threads, --kernels and --mla from args; returns the thread count.
+// Applies -t/--threads, --kernels, --mla and --f32-activations from args; returns the thread count.
 Result<int> apply_common_options(const Args& a, Model* model);
 
 // The flags apply_common_options reads, for Args' declarations.
 inline std::vector<std::string> common_value_flags() { return {"-m", "--model", "-t", "--threads", "--kernels", "--mla"}; }
+inline std::vector<std::string> common_switches() { return {"--f32-activations", "--help", "-h"}; }
 
 std::string model_arg(const Args& a);
 

@@ -9,6 +9,7 @@ namespace seek {
 
 namespace {
 std::atomic<const KernelTable*> g_table{nullptr};
+std::atomic<bool> g_quantized_activations{true};
 }
 
 bool cpu_has_avx512() {
@@ -23,6 +24,9 @@ const char* select_kernels(KernelChoice choice) {
   g_table.store(t);
   return t->name;
 }
+
+void set_quantized_activations(bool on) { g_quantized_activations.store(on); }
+bool quantized_activations() { return g_quantized_activations.load(std::memory_order_relaxed); }
 
 const KernelTable& kernels() {
   const KernelTable* t = g_table.load(std::memory_order_relaxed);

@@ -54,6 +54,11 @@ enum class KernelChoice { Auto, Ref };
 const char* select_kernels(KernelChoice choice);
 const KernelTable& kernels();
 
+// Whether decode multiplies 8-bit weights with 8-bit-quantised activations (TypeKernels::dot_q8, llama.cpp's
+// arithmetic, the default) or with the f32 activations themselves (slower; the exact f32 semantics).
+void set_quantized_activations(bool on);
+bool quantized_activations();
+
 // The tables themselves (the scalar reference always exists; others may be null when not compiled in).
 const KernelTable& ref_kernels();
 const KernelTable* avx512_kernels();

@@ -26,7 +26,7 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
   const TypeKernels& tk = k.of(w.type);
   const int64_t K = w.cols;
   if (n_tok == 1) {
-    if (tk.dot_q8 && K % kQK8_0 == 0) {
+    if (tk.dot_q8 && K % kQK8_0 == 0 && quantized_activations()) {
       // 8-bit weights meet 8-bit activations: x is quantised once for all rows.
       thread_local std::vector<BlockQ8_0> xq;
       xq.resize(size_t(K / kQK8_0));

@@ -29,10 +29,16 @@ notgguf = os.path.join(harness.tmpdir(), "not.gguf")
 open(notgguf, "wb").write(b"PK\x03\x04 this is a zip file" * 10)
 expect_error(["run", "-m", notgguf, "-p", "hi"], 1, ["not a GGUF file"], "not a GGUF file")
 
-llama = os.path.join(harness.REPO, "..", "shared", "data", "models", "llama-2-tiny-random", "llama-2-tiny-random.gguf")
-if os.path.exists(llama):
-    expect_error(["run", "-m", llama, "--tokens", "1,2", "-n", "1"], 1, ["architecture 'llama' is not supported"],
-                 "foreign architecture")
+# A file of an architecture seek does not run: the generated model with general.architecture renamed.
+b = bytearray(data)
+key = b"general.architecture"
+at = b.index(key) + len(key) + 4 + 8  # value type (u32) and string length (u64), then the string
+assert b[at:at + 9] == b"deepseek2"
+b[at:at + 9] = b"falcon-h1"
+foreign = os.path.join(harness.tmpdir(), "foreign.gguf")
+open(foreign, "wb").write(bytes(b))
+expect_error(["run", "-m", foreign, "--tokens", "1,2", "-n", "1"], 1, ["architecture 'falcon-h1' is not supported"],
+             "foreign architecture")
 
 
 def retype_first_tensor(src, dst, new_type):

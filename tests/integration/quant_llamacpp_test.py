@@ -99,8 +99,9 @@ def log_softmax(v):
 
 
 def seek_logits(model_path, ids, kernels="ref"):
+    # f32 activations: the comparison below is with llama.cpp running the dequantised (F32) weights.
     out = harness.run_json([SEEK, "run", "-m", model_path, "--tokens", ",".join(map(str, ids)), "-n", "1", "--temp",
-                            "0", "--json", "--logits", "--kernels", kernels, "-t", "1"], env=QUIET)
+                            "0", "--json", "--logits", "--kernels", kernels, "-t", "1", "--f32-activations"], env=QUIET)
     return out["prompt_logits"]
 
 
@@ -111,7 +112,8 @@ def top2_gap(v):
 
 def seek_greedy(model_path, ids, kernels):
     return harness.run_json([SEEK, "run", "-m", model_path, "--tokens", ",".join(map(str, ids)), "-n", str(N_GEN),
-                             "--temp", "0", "--ignore-eos", "--json", "-t", "1", "--kernels", kernels],
+                             "--temp", "0", "--ignore-eos", "--json", "-t", "1", "--kernels", kernels,
+                             "--f32-activations"],
                             env=QUIET)["tokens"]
 
 
