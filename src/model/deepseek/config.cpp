@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "formats/gguf.h"
+#include "model/loader.h"
 
 namespace seek {
 
@@ -19,34 +20,7 @@ float DeepseekConfig::softmax_scale() const {
 namespace {
 
 // Reads an integer key into `out`. Required keys must exist; all must lie in [lo, hi].
-Result<void> read_int(const GgufFile& f, const std::string& key, int64_t* out, bool required, int64_t lo, int64_t hi) {
-  auto v = f.get_int(key);
-  if (!v) return v.error();
-  if (!v->has_value()) {
-    if (required) return err("%s: metadata key %s is missing", f.path.c_str(), key.c_str());
-    return {};
-  }
-  const int64_t x = **v;
-  if (x < lo || x > hi)
-    return err("%s: metadata key %s = %lld is out of range [%lld, %lld]", f.path.c_str(), key.c_str(), (long long)x,
-               (long long)lo, (long long)hi);
-  *out = x;
-  return {};
-}
-
-Result<void> read_float(const GgufFile& f, const std::string& key, float* out, bool required) {
-  auto v = f.get_float(key);
-  if (!v) return v.error();
-  if (!v->has_value()) {
-    if (required) return err("%s: metadata key %s is missing", f.path.c_str(), key.c_str());
-    return {};
-  }
-  if (!std::isfinite(**v)) return err("%s: metadata key %s is not a finite number", f.path.c_str(), key.c_str());
-  *out = float(**v);
-  return {};
-}
-
-constexpr int64_t kBig = int64_t(1) << 24;  // bound for widths and counts: keeps every product far from overflow
+constexpr int64_t kBig = kMaxWidth;
 
 }  // namespace
 

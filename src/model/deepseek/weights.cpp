@@ -5,7 +5,7 @@
 #include <string>
 
 #include "formats/gguf.h"
-#include "kernels/kernels.h"
+#include "model/loader.h"
 
 namespace seek {
 
@@ -24,69 +24,7 @@ std::string dims_str(const std::vector<int64_t>& d) {
   return s + "]";
 }
 
-// "f32, f16, ..." for every type the kernel table computes.
-std::string supported_types() {
-  std::string s;
-  for (uint32_t id = 0; id < 40; ++id)
-    if (ref_kernels().supports(GgmlType(id))) s += (s.empty() ? "" : ", ") + std::string(traits(GgmlType(id)).name);
-  return s;
-}
-
-class Loader {
- public:
-  explicit Loader(const GgufFile& f) : f_(f) {}
-
-  // A tensor whose GGUF dims are exactly `dims` (ne0 first). Missing + optional gives an empty Mat.
-  Result<Mat> get(const std::string& name, std::vector<int64_t> dims, bool optional = false) {
-    const GgufTensor* t = f_.tensor(name);
-    if (!t) {
-      if (optional) return Mat{};
-      return err("%s: tensor %s is missing (expected shape %s)", f_.path.c_str(), name.c_str(), dims_str(dims).c_str());
-    }
-    std::vector<int64_t> have = t->dims;
-    while (have.size() < dims.size()) have.push_back(1);
-    while (dims.size() < have.size()) dims.push_back(1);
-    if (have != dims)
-      return err("%s: tensor %s has shape %s, expected %s", f_.path.c_str(), name.c_str(), dims_str(t->dims).c_str(),
-                 dims_str(dims).c_str());
-    if (!ref_kernels().supports(t->type))
-      return err("%s: tensor %s has type %s, which seek cannot compute yet (supported: %s)", f_.path.c_str(),
-                 name.c_str(), std::string(traits(t->type).name).c_str(), supported_types().c_str());
-    Mat m;
-    m.type = t->type;
-    m.cols = dims[0];
-    m.rows = t->n_elements() / (dims[0] ? dims[0] : 1);
-    m.row_stride = row_bytes(t->type, dims[0]);
-    m.data = t->data;
-    bytes_ += t->nbytes;
-    return m;
-  }
-
-  Result<std::vector<float>> vec(const std::string& name, int64_t n, bool optional = false) {
-    auto m = get(name, {n}, optional);
-    if (!m) return m.error();
-    std::vector<float> v;
-    if (m->empty()) return v;
-    v.resize(size_t(n));
-    ref_kernels().of(m->type).dequant(m->data, v.data(), n);
-    return v;
-  }
-
-  size_t bytes() const { return bytes_; }
-
- private:
-  const GgufFile& f_;
-  size_t bytes_ = 0;
-};
-
-#define SEEK_ASSIGN(lhs, expr)                 \
-  do {                                         \
-    auto seek_r_ = (expr);                     \
-    if (!seek_r_.ok()) return seek_r_.error(); \
-    lhs = std::move(seek_r_.value());          \
-  } while (0)
-
-Result<void> load_attention(Loader& L, const DeepseekConfig& c, const std::string& p, MlaWeights& a) {
+Result<void> load_attention(TensorLoader& L, const DeepseekConfig& c, const std::string& p, MlaWeights& a) {
   const int64_t qk = c.qk_head_dim(), H = c.n_heads;
   if (c.q_lora_rank > 0) {
     SEEK_ASSIGN(a.wq_a, L.get(p + "attn_q_a.weight", {c.dim, c.q_lora_rank}));
@@ -107,7 +45,7 @@ Result<void> load_attention(Loader& L, const DeepseekConfig& c, const std::strin
   return {};
 }
 
-Result<void> load_mlp(Loader& L, const std::string& p, const std::string& suffix, int64_t dim, int64_t inter,
+Result<void> load_mlp(TensorLoader& L, const std::string& p, const std::string& suffix, int64_t dim, int64_t inter,
                       MlpWeights& m) {
   SEEK_ASSIGN(m.w1, L.get(p + "ffn_gate" + suffix + ".weight", {dim, inter}));
   SEEK_ASSIGN(m.w2, L.get(p + "ffn_down" + suffix + ".weight", {inter, dim}));
@@ -115,7 +53,7 @@ Result<void> load_mlp(Loader& L, const std::string& p, const std::string& suffix
   return {};
 }
 
-Result<void> load_block(Loader& L, const DeepseekConfig& c, int64_t il, BlockWeights& b) {
+Result<void> load_block(TensorLoader& L, const DeepseekConfig& c, int64_t il, BlockWeights& b) {
   const std::string p = "blk." + std::to_string(il) + ".";
   SEEK_ASSIGN(b.attn_norm, L.vec(p + "attn_norm.weight", c.dim));
   SEEK_TRY(load_attention(L, c, p, b.attn));
@@ -144,7 +82,7 @@ size_t attention_bytes(const MlaWeights& a) {
 }  // namespace
 
 Result<DeepseekWeights> deepseek_weights_from_gguf(const GgufFile& f, const DeepseekConfig& c) {
-  Loader L(f);
+  TensorLoader L(f);
   DeepseekWeights w;
   const GgufTensor* emb = f.tensor("token_embd.weight");
   if (!emb) return err("%s: tensor token_embd.weight is missing", f.path.c_str());

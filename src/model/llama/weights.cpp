@@ -4,6 +4,7 @@
 
 #include "formats/gguf.h"
 #include "kernels/kernels.h"
+#include "model/loader.h"
 #include "model/llama/llama.h"
 
 namespace seek {
@@ -16,61 +17,7 @@ std::string dims_str(const std::vector<int64_t>& d) {
   return s + "]";
 }
 
-class Loader {
- public:
-  explicit Loader(const GgufFile& f) : f_(f) {}
-
-  // A tensor whose GGUF dims are exactly `dims` (ne0 first); missing + optional gives an empty Mat.
-  Result<Mat> get(const std::string& name, std::vector<int64_t> dims, bool optional = false) {
-    const GgufTensor* t = f_.tensor(name);
-    if (!t) {
-      if (optional) return Mat{};
-      return err("%s: tensor %s is missing (expected shape %s)", f_.path.c_str(), name.c_str(), dims_str(dims).c_str());
-    }
-    std::vector<int64_t> have = t->dims;
-    while (have.size() < dims.size()) have.push_back(1);
-    while (dims.size() < have.size()) dims.push_back(1);
-    if (have != dims)
-      return err("%s: tensor %s has shape %s, expected %s", f_.path.c_str(), name.c_str(), dims_str(t->dims).c_str(),
-                 dims_str(dims).c_str());
-    if (!ref_kernels().supports(t->type))
-      return err("%s: tensor %s has type %s, which seek cannot compute yet", f_.path.c_str(), name.c_str(),
-                 std::string(traits(t->type).name).c_str());
-    Mat m;
-    m.type = t->type;
-    m.cols = dims[0];
-    m.rows = t->n_elements() / dims[0];
-    m.row_stride = row_bytes(t->type, dims[0]);
-    m.data = t->data;
-    bytes_ += t->nbytes;
-    return m;
-  }
-
-  Result<std::vector<float>> vec(const std::string& name, int64_t n, bool optional = false) {
-    auto m = get(name, {n}, optional);
-    if (!m) return m.error();
-    std::vector<float> v;
-    if (m->empty()) return v;
-    v.resize(size_t(n));
-    ref_kernels().of(m->type).dequant(m->data, v.data(), n);
-    return v;
-  }
-
-  size_t bytes() const { return bytes_; }
-
- private:
-  const GgufFile& f_;
-  size_t bytes_ = 0;
-};
-
-#define SEEK_ASSIGN(lhs, expr)                 \
-  do {                                         \
-    auto seek_r_ = (expr);                     \
-    if (!seek_r_.ok()) return seek_r_.error(); \
-    lhs = std::move(seek_r_.value());          \
-  } while (0)
-
-Result<void> load_block(Loader& L, const LlamaConfig& c, int64_t il, LlamaBlock& b) {
+Result<void> load_block(TensorLoader& L, const LlamaConfig& c, int64_t il, LlamaBlock& b) {
   const std::string p = "blk." + std::to_string(il) + ".";
   const int64_t q = c.n_heads * c.head_dim, kv = c.kv_width();
   const bool bias_required = c.arch == "qwen2";
@@ -93,7 +40,7 @@ Result<void> load_block(Loader& L, const LlamaConfig& c, int64_t il, LlamaBlock&
 }  // namespace
 
 Result<LlamaWeights> llama_weights_from_gguf(const GgufFile& f, const LlamaConfig& c) {
-  Loader L(f);
+  TensorLoader L(f);
   LlamaWeights w;
   const GgufTensor* emb = f.tensor("token_embd.weight");
   if (!emb) return err("%s: tensor token_embd.weight is missing", f.path.c_str());

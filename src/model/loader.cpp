@@ -1,0 +1,90 @@
+// Shared GGUF loading helpers for the model families.
+#include "model/loader.h"
+
+#include <cmath>
+
+#include "formats/gguf.h"
+#include "kernels/kernels.h"
+
+namespace seek {
+
+namespace {
+
+std::string dims_str(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+Result<void> read_int(const GgufFile& f, const std::string& key, int64_t* out, bool required, int64_t lo, int64_t hi) {
+  auto v = f.get_int(key);
+  if (!v) return v.error();
+  if (!v->has_value()) {
+    if (required) return err("%s: metadata key %s is missing", f.path.c_str(), key.c_str());
+    return {};
+  }
+  const int64_t x = **v;
+  if (x < lo || x > hi)
+    return err("%s: metadata key %s = %lld is out of range [%lld, %lld]", f.path.c_str(), key.c_str(), (long long)x,
+               (long long)lo, (long long)hi);
+  *out = x;
+  return {};
+}
+
+Result<void> read_float(const GgufFile& f, const std::string& key, float* out, bool required) {
+  auto v = f.get_float(key);
+  if (!v) return v.error();
+  if (!v->has_value()) {
+    if (required) return err("%s: metadata key %s is missing", f.path.c_str(), key.c_str());
+    return {};
+  }
+  if (!std::isfinite(**v)) return err("%s: metadata key %s is not a finite number", f.path.c_str(), key.c_str());
+  *out = float(**v);
+  return {};
+}
+
+std::string supported_types() {
+  std::string s;
+  for (uint32_t id = 0; id < 40; ++id)
+    if (ref_kernels().supports(GgmlType(id))) s += (s.empty() ? "" : ", ") + std::string(traits(GgmlType(id)).name);
+  return s;
+}
+
+Result<Mat> TensorLoader::get(const std::string& name, std::vector<int64_t> dims, bool optional) {
+  const GgufTensor* t = f_.tensor(name);
+  if (!t) {
+    if (optional) return Mat{};
+    return err("%s: tensor %s is missing (expected shape %s)", f_.path.c_str(), name.c_str(), dims_str(dims).c_str());
+  }
+  std::vector<int64_t> have = t->dims;
+  while (have.size() < dims.size()) have.push_back(1);
+  while (dims.size() < have.size()) dims.push_back(1);
+  if (have != dims)
+    return err("%s: tensor %s has shape %s, expected %s", f_.path.c_str(), name.c_str(), dims_str(t->dims).c_str(),
+               dims_str(dims).c_str());
+  if (!ref_kernels().supports(t->type))
+    return err("%s: tensor %s has type %s, which seek cannot compute yet (supported: %s)", f_.path.c_str(),
+               name.c_str(), std::string(traits(t->type).name).c_str(), supported_types().c_str());
+  Mat m;
+  m.type = t->type;
+  m.cols = dims[0];
+  m.rows = t->n_elements() / (dims[0] ? dims[0] : 1);
+  m.row_stride = row_bytes(t->type, dims[0]);
+  m.data = t->data;
+  bytes_ += t->nbytes;
+  return m;
+}
+
+Result<std::vector<float>> TensorLoader::vec(const std::string& name, int64_t n, bool optional) {
+  auto m = get(name, {n}, optional);
+  if (!m) return m.error();
+  std::vector<float> v;
+  if (m->empty()) return v;
+  v.resize(static_cast<size_t>(n));
+  ref_kernels().of(m->type).dequant(m->data, v.data(), n);
+  return v;
+}
+
+}  // namespace seek
