@@ -9,6 +9,7 @@
 #include "formats/gguf.h"
 #include "kernels/kernels.h"
 #include "model/synthetic_vocab.h"
+#include "model/synthetic_weights.h"
 
 namespace seek {
 
@@ -29,53 +30,6 @@ LlamaConfig tiny(const std::string& arch) {
   c.rope_theta = arch == "qwen2" ? 1000000.0f : 10000.0f;
   c.rope_style = arch == "qwen2" ? RopeStyle::Neox : RopeStyle::Norm;
   return c;
-}
-
-struct Rng {  // splitmix64
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  float uniform() { return float(double(next() >> 11) * (2.0 / 9007199254740992.0) - 1.0); }
-};
-
-uint64_t hash_name(uint64_t seed, const std::string& name) {
-  uint64_t h = 1469598103934665603ull ^ seed;
-  for (unsigned char ch : name) h = (h ^ ch) * 1099511628211ull;
-  return h;
-}
-
-void encode_row(const float* src, GgmlType type, int64_t n, uint8_t* dst) {
-  switch (type) {
-    case GgmlType::F32: std::memcpy(dst, src, size_t(n) * 4); break;
-    case GgmlType::F16:
-      for (int64_t i = 0; i < n; ++i) reinterpret_cast<uint16_t*>(dst)[i] = f32_to_f16(src[i]);
-      break;
-    case GgmlType::BF16:
-      for (int64_t i = 0; i < n; ++i) reinterpret_cast<uint16_t*>(dst)[i] = f32_to_bf16(src[i]);
-      break;
-    case GgmlType::Q8_0: quantize_row_q8_0(src, dst, n); break;
-    default: break;
-  }
-}
-
-// centre + spread * uniform, per row of ne0 values, from the tensor's own generator.
-void add_random(GgufWriter& w, uint64_t seed0, const std::string& name, GgmlType type, std::vector<int64_t> dims,
-                float centre, float spread) {
-  const uint64_t seed = hash_name(seed0, name);
-  const int64_t ne0 = dims[0];
-  w.add_tensor(name, type, dims, [=](uint8_t* dst, size_t nbytes) {
-    Rng rng{seed};
-    std::vector<float> row(static_cast<size_t>(ne0));
-    const size_t rb = row_bytes(type, ne0);
-    for (size_t off = 0; off + rb <= nbytes; off += rb) {
-      for (auto& v : row) v = centre + spread * rng.uniform();
-      encode_row(row.data(), type, ne0, dst + off);
-    }
-  });
 }
 
 // Llama-3 frequency divisors as HF's "llama3" rope scaling defines them (and llama.cpp's converter stores them).
@@ -154,10 +108,10 @@ Result<void> write_synthetic_llama(const LlamaSyntheticSpec& s, const std::strin
   const uint64_t seed = s.seed;
   const GgmlType T = s.type;
   auto matrix = [&](const std::string& name, int64_t cols, int64_t rows, float gain = 1.0f) {
-    add_random(w, seed, name, T, {cols, rows}, 0.0f, gain * std::sqrt(3.0f / float(cols)));
+    add_random_tensor(w, seed, name, T, {cols, rows}, 0.0f, gain * std::sqrt(3.0f / float(cols)));
   };
-  auto norm = [&](const std::string& name, int64_t n) { add_random(w, seed, name, GgmlType::F32, {n}, 1.0f, 0.2f); };
-  add_random(w, seed, "token_embd.weight", T, {c.dim, vocab}, 0.0f, 1.7f);
+  auto norm = [&](const std::string& name, int64_t n) { add_random_tensor(w, seed, name, GgmlType::F32, {n}, 1.0f, 0.2f); };
+  add_random_tensor(w, seed, "token_embd.weight", T, {c.dim, vocab}, 0.0f, 1.7f);
   norm("output_norm.weight", c.dim);
   if (!s.tied_output) matrix("output.weight", c.dim, vocab, 3.0f);
   if (s.rope_freqs) {
@@ -172,9 +126,9 @@ Result<void> write_synthetic_llama(const LlamaSyntheticSpec& s, const std::strin
     matrix(b + "attn_k.weight", c.dim, kv);
     matrix(b + "attn_v.weight", c.dim, kv);
     if (c.arch == "qwen2") {
-      add_random(w, seed, b + "attn_q.bias", GgmlType::F32, {q}, 0.0f, 0.5f);
-      add_random(w, seed, b + "attn_k.bias", GgmlType::F32, {kv}, 0.0f, 0.5f);
-      add_random(w, seed, b + "attn_v.bias", GgmlType::F32, {kv}, 0.0f, 0.5f);
+      add_random_tensor(w, seed, b + "attn_q.bias", GgmlType::F32, {q}, 0.0f, 0.5f);
+      add_random_tensor(w, seed, b + "attn_k.bias", GgmlType::F32, {kv}, 0.0f, 0.5f);
+      add_random_tensor(w, seed, b + "attn_v.bias", GgmlType::F32, {kv}, 0.0f, 0.5f);
     }
     matrix(b + "attn_output.weight", q, c.dim);
     norm(b + "ffn_norm.weight", c.dim);
