@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(g++ cmake ninja-build pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev
               python3 python3-torch python3-numpy python3-regex strace util-linux ca-certificates)
 command -v node >/dev/null && command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
+# seek serve / chat: the HTTP library; curl and Debian's chromium for the server's tests.
+APT_PACKAGES+=(libcpp-httplib-dev curl chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -21,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages, pinned by each folder's package-lock.json.
-for dir in tools/oracle tools/tokenizer; do
+for dir in tools/oracle tools/tokenizer tools/server-test; do
   [ -f "$dir/package-lock.json" ] || continue
   stamp="$dir/node_modules/.seek-lock-hash"
   want=$(sha256sum "$dir/package-lock.json" | cut -c1-64)

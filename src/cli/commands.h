@@ -9,6 +9,8 @@ int cmd_perplexity(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_gen_model(int argc, char** argv);
 int cmd_quantize(int argc, char** argv);
+int cmd_chat(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 
 }  // namespace seek::cli

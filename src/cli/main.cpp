@@ -13,6 +13,8 @@ void usage() {
                "\n"
                "commands:\n"
                "  run         generate text from a prompt\n"
+               "  chat        interactive chat in the terminal (reads stdin when it is not a terminal)\n"
+               "  serve       OpenAI- and DeepSeek-compatible HTTP API with a web chat page\n"
                "  perplexity  perplexity of a text file, as llama-perplexity computes it\n"
                "  bench       prompt-processing and generation speed (tokens/s, GB/s)\n"
                "  info        architecture, hyper-parameters, tensors and cache size of a model\n"
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   if (cmd == "bench") return seek::cli::cmd_bench(argc - 2, argv + 2);
   if (cmd == "gen-model") return seek::cli::cmd_gen_model(argc - 2, argv + 2);
   if (cmd == "quantize") return seek::cli::cmd_quantize(argc - 2, argv + 2);
+  if (cmd == "chat") return seek::cli::cmd_chat(argc - 2, argv + 2);
+  if (cmd == "serve") return seek::cli::cmd_serve(argc - 2, argv + 2);
   std::fprintf(stderr, "seek: unknown command '%s' (run 'seek --help' for the list)\n", cmd.c_str());
   return 2;
 }

@@ -1,0 +1,98 @@
+// Benchmark of seek serve (not a test): aggregate generation tokens/s with 1, 4 and 16 concurrent streams, and the
+// p50/p99 time to first token. Starts its own server on loopback:
+//   seek gen-model v3-bench /tmp/b.gguf      (once; 2.2 GB)
+//   node tools/server-test/bench.mjs --seek build/seek --model /tmp/b.gguf [--threads 2] [--streams 1,4,16]
+//        [--requests 2] [--max-tokens 16] [--ctx 1024] [--json]
+// Each stream sends --requests requests one after another, each with a prompt of its own (no prefix reuse) and
+// max_tokens generated tokens (ignore_eos). Aggregate = all generated tokens / wall time of the level (prompt
+// processing included). Decode aggregate = streams x the median per-stream decode rate (tokens after the first /
+// time after the first), the steady-state throughput while every stream is generating.
+import { spawn } from "node:child_process";
+
+const arg = (name, def) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : def; };
+const seek = arg("--seek", "build/seek");
+const model = arg("--model", "/tmp/b.gguf");
+const threads = arg("--threads", "2");
+const levels = arg("--streams", "1,4,16").split(",").map(Number);
+const perStream = Number(arg("--requests", "2"));
+const maxTokens = Number(arg("--max-tokens", "16"));
+const ctx = arg("--ctx", "1024");
+const asJson = process.argv.includes("--json");
+
+const server = spawn(seek, ["serve", "-m", model, "--port", "0", "-t", threads, "--parallel", String(Math.max(...levels)),
+                            "--queue", "64", "-c", ctx], { stdio: ["ignore", "ignore", "pipe"] });
+let log = "";
+const url = await new Promise((resolve, reject) => {
+  server.stderr.on("data", (d) => {
+    log += d;
+    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
+    if (port && /ready:/.test(log)) resolve(`http://127.0.0.1:${port[1]}`);
+  });
+  server.on("exit", (code) => reject(new Error(`seek serve exited (${code}):\n${log}`)));
+});
+
+let serial = 0;
+async function one() {
+  const id = serial++;
+  const words = Array.from({ length: 24 }, (_, i) => `word${(id * 31 + i * 7) % 97}`).join(" ");
+  const body = { messages: [{ role: "user", content: `Request ${id}: ${words}` }], max_tokens: maxTokens,
+                 temperature: 0, ignore_eos: true, stream: true, stream_options: { include_usage: true } };
+  const t0 = performance.now();
+  const res = await fetch(url + "/v1/chat/completions", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                           body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  let buf = "", ttft = null, tokens = 0, prompt = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    let end;
+    while ((end = buf.indexOf("\n\n")) >= 0) {
+      const line = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
+      const e = JSON.parse(line.slice(6));
+      if (e.usage) { tokens = e.usage.completion_tokens; prompt = e.usage.prompt_tokens; }
+      if (ttft === null && e.choices?.[0]?.delta?.content) ttft = performance.now() - t0;
+    }
+  }
+  const ms = performance.now() - t0;
+  const first = ttft ?? ms;
+  return { ttft: first, tokens, prompt, ms, decode: tokens > 1 && ms > first ? (tokens - 1) / ((ms - first) / 1000) : 0 };
+}
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const results = [];
+try {
+  await one();  // warm-up: page the weights in
+  for (const n of levels) {
+    const t0 = performance.now();
+    const runs = (await Promise.all(Array.from({ length: n }, async () => {
+      const mine = [];
+      for (let k = 0; k < perStream; ++k) mine.push(await one());
+      return mine;
+    }))).flat();
+    const wall = (performance.now() - t0) / 1000;
+    const tokens = runs.reduce((a, r) => a + r.tokens, 0);
+    const ttfts = runs.map((r) => r.ttft);
+    const r = { streams: n, requests: runs.length, tokens, wall_s: +wall.toFixed(2),
+                tokens_per_s: +(tokens / wall).toFixed(2), prompt_tokens_each: runs[0].prompt,
+                decode_tokens_per_s: +(n * pct(runs.map((x) => x.decode), 0.5)).toFixed(2),
+                ttft_p50_ms: Math.round(pct(ttfts, 0.5)), ttft_p99_ms: Math.round(pct(ttfts, 0.99)) };
+    results.push(r);
+    if (!asJson) console.log(`${n} stream(s): ${r.tokens_per_s} tokens/s aggregate (${tokens} tokens in ${r.wall_s} s), ` +
+                             `decode ${r.decode_tokens_per_s} tokens/s, TTFT p50 ${r.ttft_p50_ms} ms, p99 ${r.ttft_p99_ms} ms`);
+  }
+  const base = results.find((r) => r.streams === 1);
+  const top = results[results.length - 1];
+  const summary = { model, threads: Number(threads), max_tokens: maxTokens, levels: results,
+                    speedup: base ? +(top.tokens_per_s / base.tokens_per_s).toFixed(2) : null,
+                    decode_speedup: base ? +(top.decode_tokens_per_s / base.decode_tokens_per_s).toFixed(2) : null };
+  if (asJson) console.log(JSON.stringify(summary));
+  else if (base) console.log(`${top.streams} streams / 1 stream: ${summary.speedup}x aggregate throughput, ` +
+                             `${summary.decode_speedup}x decode throughput (goal: >= 4x)`);
+} finally {
+  server.kill("SIGTERM");
+}
