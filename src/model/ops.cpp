@@ -12,6 +12,9 @@ namespace seek {
 
 namespace {
 
+// Up to this many tokens a product reads each row once and takes dot products; above it, the packed GEMM wins.
+constexpr int64_t kRowLoopMaxTokens = 4;
+
 // Per-thread scratch of at least n floats.
 float* scratch_floats(size_t n) {
   thread_local std::vector<float> buf;
@@ -25,15 +28,19 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
   const KernelTable& k = kernels();
   const TypeKernels& tk = k.of(w.type);
   const int64_t K = w.cols;
-  if (n_tok == 1) {
+  // A few tokens (decode, or several sequences decoding together): each weight row is read once from memory and
+  // dotted with every token while it sits in L1. 8-bit weights meet activations quantised once per token.
+  if (n_tok <= kRowLoopMaxTokens) {
     if (tk.dot_q8 && K % kQK8_0 == 0 && quantized_activations()) {
-      // 8-bit weights meet 8-bit activations: x is quantised once for all rows.
       thread_local std::vector<BlockQ8_0> xq;
-      xq.resize(size_t(K / kQK8_0));
-      k.quantize_q8_0(x, reinterpret_cast<uint8_t*>(xq.data()), K);
-      for (int64_t r = 0; r < w.rows; ++r) y[r] = tk.dot_q8(w.row(r), xq.data(), K);
+      const int64_t nb = K / kQK8_0;
+      xq.resize(size_t(nb * n_tok));
+      for (int64_t t = 0; t < n_tok; ++t) k.quantize_q8_0(x + t * ldx, reinterpret_cast<uint8_t*>(xq.data() + t * nb), K);
+      for (int64_t r = 0; r < w.rows; ++r)
+        for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = tk.dot_q8(w.row(r), xq.data() + t * nb, K);
     } else {
-      for (int64_t r = 0; r < w.rows; ++r) y[r] = tk.dot(w.row(r), x, K);
+      for (int64_t r = 0; r < w.rows; ++r)
+        for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = tk.dot(w.row(r), x + t * ldx, K);
     }
     return;
   }
