@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/model_test_util.h"
 #include "engine/session.h"
 #include "formats/gguf.h"
 #include "kernels/kernels.h"
@@ -22,9 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("seek_llama_test_" + std::to_string(getpid()) + "_" + name)).string();
-}
+std::string temp_path(const std::string& name) { return test::temp_path("seek_llama_test_", name); }
 
 std::string make_model(const std::string& preset, GgmlType type = GgmlType::F32) {
   const std::string p = temp_path(preset + "_" + std::string(traits(type).name) + ".gguf");
@@ -38,39 +37,10 @@ std::string make_model(const std::string& preset, GgmlType type = GgmlType::F32)
   return p;
 }
 
-std::vector<int32_t> prompt(int n, int vocab) {
-  std::vector<int32_t> t{0};
-  for (int i = 1; i < n; ++i) t.push_back(int32_t((i * 37 + 11) % (vocab - 10) + 2));
-  return t;
-}
-
-std::vector<float> run(const Model& m, const std::vector<int32_t>& toks, int threads, bool token_by_token) {
-  ThreadPool pool(threads);
-  Session s(m, pool, 256);
-  std::vector<float> all, logits;
-  if (!token_by_token) {
-    EXPECT_TRUE(s.eval(toks, true, all).ok());
-    return all;
-  }
-  for (int32_t t : toks) {
-    EXPECT_TRUE(s.eval({t}, false, logits).ok());
-    all.insert(all.end(), logits.begin(), logits.end());
-  }
-  return all;
-}
-
-double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double mx = 0, scale = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    mx = std::max(mx, double(std::fabs(a[i] - b[i])));
-    scale = std::max(scale, double(std::fabs(a[i])));
-  }
-  return mx / (1.0 + scale);
-}
-
-// f32 throughout; the computations differ only in summation order (dot products of <= 128 terms, 2 blocks).
-constexpr double kF32Tolerance = 2e-5;
+using test::kF32Tolerance;
+using test::prompt;
+using test::rel_diff;
+using test::run;
 
 class LlamaPresets : public ::testing::TestWithParam<std::string> {
  protected:

@@ -1,0 +1,61 @@
+// Helpers shared by the model families' tests: temporary paths, deterministic prompts, running a model whole or
+// token by token, and a scale-aware difference of two logit arrays.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/session.h"
+#include "model/model.h"
+
+namespace seek::test {
+
+inline std::string temp_path(const std::string& prefix, const std::string& name) {
+  return (std::filesystem::temp_directory_path() / (prefix + std::to_string(getpid()) + "_" + name)).string();
+}
+
+// BOS (0) and n - 1 ids spread over the vocabulary, avoiding the special tokens at its ends.
+inline std::vector<int32_t> prompt(int n, int vocab) {
+  std::vector<int32_t> t{0};
+  for (int i = 1; i < n; ++i) t.push_back(int32_t((i * 37 + 11) % (vocab - 10) + 2));
+  return t;
+}
+
+// Logits of every position: the whole prompt in one batch, or one token at a time.
+inline std::vector<float> run(const Model& m, const std::vector<int32_t>& toks, int threads, bool token_by_token) {
+  ThreadPool pool(threads);
+  Session s(m, pool, 256);
+  std::vector<float> all, logits;
+  if (!token_by_token) {
+    EXPECT_TRUE(s.eval(toks, true, all).ok());
+    return all;
+  }
+  for (int32_t t : toks) {
+    EXPECT_TRUE(s.eval({t}, false, logits).ok());
+    all.insert(all.end(), logits.begin(), logits.end());
+  }
+  return all;
+}
+
+// max |a - b| / (1 + max |a|).
+inline double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double mx = 0, scale = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    mx = std::max(mx, double(std::fabs(a[i] - b[i])));
+    scale = std::max(scale, double(std::fabs(a[i])));
+  }
+  return mx / (1.0 + scale);
+}
+
+// f32 throughout: two computations that differ only in summation order over a few hundred terms per dot product
+// through a few blocks agree to ~1e-6 of the logit scale; 2e-5 leaves a margin of ~10x.
+constexpr double kF32Tolerance = 2e-5;
+
+}  // namespace seek::test
