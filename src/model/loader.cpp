@@ -77,6 +77,19 @@ Result<Mat> TensorLoader::get(const std::string& name, std::vector<int64_t> dims
   return m;
 }
 
+Result<int64_t> TensorLoader::embedding_rows(int64_t dim, int64_t expected_vocab) {
+  const GgufTensor* emb = f_.tensor("token_embd.weight");
+  if (!emb) return err("%s: tensor token_embd.weight is missing", f_.path.c_str());
+  if (emb->dims.size() != 2 || emb->dims[0] != dim)
+    return err("%s: tensor token_embd.weight has shape %s, expected [%lld, vocab]", f_.path.c_str(),
+               dims_str(emb->dims).c_str(), (long long)dim);
+  const int64_t vocab = emb->dims[1];
+  if (expected_vocab && expected_vocab != vocab)
+    return err("%s: token_embd.weight has %lld rows but the vocabulary has %lld tokens", f_.path.c_str(),
+               (long long)vocab, (long long)expected_vocab);
+  return vocab;
+}
+
 Result<std::vector<float>> TensorLoader::vec(const std::string& name, int64_t n, bool optional) {
   auto m = get(name, {n}, optional);
   if (!m) return m.error();

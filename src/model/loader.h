@@ -33,6 +33,9 @@ class TensorLoader {
   Result<Mat> get(const std::string& name, std::vector<int64_t> dims, bool optional = false);
   // A 1-D tensor of n values as f32 (norm weights, biases); missing + optional gives an empty vector.
   Result<std::vector<float>> vec(const std::string& name, int64_t n, bool optional = false);
+  // Rows of token_embd.weight (the vocabulary size), checking its shape is [dim, vocab] and, when the metadata
+  // gave one, that vocab equals expected_vocab.
+  Result<int64_t> embedding_rows(int64_t dim, int64_t expected_vocab);
   // Bytes of every tensor handed out so far.
   size_t bytes() const { return bytes_; }
 

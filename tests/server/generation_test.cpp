@@ -5,26 +5,13 @@
 #include <cmath>
 #include <random>
 
-#include "model/synthetic_vocab.h"
+#include "synthetic_tokenizer.h"
 #include "server/generation.h"
 
 namespace seek::server {
 namespace {
 
-Tokenizer tokenizer() {
-  SyntheticVocab s = make_synthetic_vocab(120);
-  Vocab v;
-  v.model = "gpt2";
-  v.pre = "deepseek-v3";
-  v.tokens = s.tokens;
-  v.token_types = s.token_types;
-  v.merges = s.merges;
-  v.bos_id = s.bos_id;
-  v.eos_id = s.eos_id;
-  auto tok = Tokenizer::create(std::move(v));
-  EXPECT_TRUE(tok.ok());
-  return std::move(*tok);
-}
+Tokenizer tokenizer() { return testing::synthetic_tokenizer(/*add_bos=*/false, /*fim=*/false); }
 
 TEST(Generation, JsonObjectMaskKeepsAValidPrefix) {
   const Tokenizer tok = tokenizer();

@@ -2,35 +2,14 @@
 // completion, token-id prompts checked against the vocabulary, and the FIM layout when the vocabulary has FIM tokens.
 #include <gtest/gtest.h>
 
-#include "model/synthetic_vocab.h"
+#include "synthetic_tokenizer.h"
 #include "server/conversation.h"
 #include "server/prompt.h"
 
 namespace seek::server {
 namespace {
 
-// The generated models' vocabulary, optionally with DeepSeek's FIM tokens added.
-Tokenizer tokenizer(bool fim) {
-  SyntheticVocab s = make_synthetic_vocab(120);
-  Vocab v;
-  v.model = "gpt2";
-  v.pre = "deepseek-v3";
-  v.tokens = s.tokens;
-  v.token_types = s.token_types;
-  v.merges = s.merges;
-  v.bos_id = s.bos_id;
-  v.eos_id = s.eos_id;
-  v.add_bos = true;
-  if (fim) {
-    for (const char* t : {"<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"}) {
-      v.tokens.push_back(t);
-      v.token_types.push_back(3);
-    }
-  }
-  auto tok = Tokenizer::create(std::move(v));
-  EXPECT_TRUE(tok.ok()) << (tok.ok() ? "" : tok.error().message);
-  return std::move(*tok);
-}
+Tokenizer tokenizer(bool fim) { return testing::synthetic_tokenizer(/*add_bos=*/true, fim); }
 
 TEST(Prompt, ChatUsesTheTemplatesSpecialTokens) {
   const Tokenizer tok = tokenizer(false);

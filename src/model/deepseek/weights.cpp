@@ -18,12 +18,6 @@ MlpWeights MoeWeights::expert(int64_t e) const {
 
 namespace {
 
-std::string dims_str(const std::vector<int64_t>& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
 Result<void> load_attention(TensorLoader& L, const DeepseekConfig& c, const std::string& p, MlaWeights& a) {
   const int64_t qk = c.qk_head_dim(), H = c.n_heads;
   if (c.q_lora_rank > 0) {
@@ -84,15 +78,8 @@ size_t attention_bytes(const MlaWeights& a) {
 Result<DeepseekWeights> deepseek_weights_from_gguf(const GgufFile& f, const DeepseekConfig& c) {
   TensorLoader L(f);
   DeepseekWeights w;
-  const GgufTensor* emb = f.tensor("token_embd.weight");
-  if (!emb) return err("%s: tensor token_embd.weight is missing", f.path.c_str());
-  if (emb->dims.size() != 2 || emb->dims[0] != c.dim)
-    return err("%s: tensor token_embd.weight has shape %s, expected [%lld, vocab]", f.path.c_str(),
-               dims_str(emb->dims).c_str(), (long long)c.dim);
-  const int64_t vocab = emb->dims[1];
-  if (c.vocab_size && c.vocab_size != vocab)
-    return err("%s: token_embd.weight has %lld rows but the vocabulary has %lld tokens", f.path.c_str(),
-               (long long)vocab, (long long)c.vocab_size);
+  int64_t vocab = 0;
+  SEEK_ASSIGN(vocab, L.embedding_rows(c.dim, c.vocab_size));
   SEEK_ASSIGN(w.tok_embd, L.get("token_embd.weight", {c.dim, vocab}));
   SEEK_ASSIGN(w.output_norm, L.vec("output_norm.weight", c.dim));
   SEEK_ASSIGN(w.output, L.get("output.weight", {c.dim, vocab}, true));

@@ -11,12 +11,6 @@ namespace seek {
 
 namespace {
 
-std::string dims_str(const std::vector<int64_t>& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
 Result<void> load_block(TensorLoader& L, const LlamaConfig& c, int64_t il, LlamaBlock& b) {
   const std::string p = "blk." + std::to_string(il) + ".";
   const int64_t q = c.n_heads * c.head_dim, kv = c.kv_width();
@@ -42,15 +36,8 @@ Result<void> load_block(TensorLoader& L, const LlamaConfig& c, int64_t il, Llama
 Result<LlamaWeights> llama_weights_from_gguf(const GgufFile& f, const LlamaConfig& c) {
   TensorLoader L(f);
   LlamaWeights w;
-  const GgufTensor* emb = f.tensor("token_embd.weight");
-  if (!emb) return err("%s: tensor token_embd.weight is missing", f.path.c_str());
-  if (emb->dims.size() != 2 || emb->dims[0] != c.dim)
-    return err("%s: tensor token_embd.weight has shape %s, expected [%lld, vocab]", f.path.c_str(),
-               dims_str(emb->dims).c_str(), (long long)c.dim);
-  const int64_t vocab = emb->dims[1];
-  if (c.vocab_size && c.vocab_size != vocab)
-    return err("%s: token_embd.weight has %lld rows but vocab_size is %lld", f.path.c_str(), (long long)vocab,
-               (long long)c.vocab_size);
+  int64_t vocab = 0;
+  SEEK_ASSIGN(vocab, L.embedding_rows(c.dim, c.vocab_size));
   SEEK_ASSIGN(w.tok_embd, L.get("token_embd.weight", {c.dim, vocab}));
   const size_t embd_bytes = L.bytes();
   SEEK_ASSIGN(w.output_norm, L.vec("output_norm.weight", c.dim));
