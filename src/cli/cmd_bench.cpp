@@ -40,7 +40,7 @@ int cmd_bench(int argc, char** argv) {
   Args a("bench", flags, switches);
   if (auto r = a.parse(argc, argv); !r) return usage_error("bench", r.error().message);
   if (a.has("--help") || a.has("-h")) {
-    std::puts("usage: seek bench [-m MODEL] [-p 512] [-n 128] [-t THREADS] [-r 3] [--json] [--kernels ref|auto]");
+    std::puts("usage: seek bench [-m MODEL] [-p 512] [-n 128] [-t THREADS] [-r 3] [--json] [--kernels auto|ref|avx2|avx512]");
     return 0;
   }
   auto pp = a.integer("-p", 512, 0, 1 << 20);

@@ -30,7 +30,7 @@ constexpr const char* kHelp =
     "  --ignore-eos        keep generating after end-of-sequence\n"
     "  --json              print one JSON object instead of streaming text\n"
     "  --logits            with --json: add the logits of the prompt's last position (for testing)\n"
-    "  --kernels ref|auto  force the scalar reference kernels (default auto)\n"
+    "  --kernels auto|ref|avx2|avx512  kernel table (default auto: the best this CPU runs; ref: scalar)\n"
     "  --mla naive|absorbed  attention form (default absorbed; naive is the reference)\n"
     "  --f32-activations   multiply 8-bit weights with f32 activations instead of 8-bit ones (slower)\n";
 

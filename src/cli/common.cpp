@@ -45,9 +45,13 @@ Result<int> apply_common_options(const Args& a, Model* model) {
   auto threads = a.integer(tflag, hw, 1, 1024);
   if (!threads) return threads.error();
   if (auto k = a.str("--kernels")) {
-    if (*k == "ref") select_kernels(KernelChoice::Ref);
-    else if (*k == "auto") select_kernels(KernelChoice::Auto);
-    else return err("option --kernels must be ref or auto, got '%s'", k->c_str());
+    KernelChoice c;
+    if (*k == "ref") c = KernelChoice::Ref;
+    else if (*k == "auto") c = KernelChoice::Auto;
+    else if (*k == "avx2") c = KernelChoice::Avx2;
+    else if (*k == "avx512") c = KernelChoice::Avx512;
+    else return err("option --kernels must be auto, ref, avx2 or avx512, got '%s'", k->c_str());
+    if (!select_kernels(c)) return err("--kernels %s: this CPU or build has no %s kernels", k->c_str(), k->c_str());
   } else {
     select_kernels(KernelChoice::Auto);
   }

@@ -274,7 +274,8 @@ Result<GgufFile> gguf_parse(std::shared_ptr<MappedFile> mapping) {
     auto type = c.read<uint32_t>(field.c_str());
     if (!type) return type.error();
     auto tt = type_traits(*type);
-    if (!tt) return c.fail(field.c_str(), "unknown tensor type " + std::to_string(*type));
+    if (!tt || GgmlType(*type) == GgmlType::F8_E4M3)
+      return c.fail(field.c_str(), "unknown tensor type " + std::to_string(*type));
     t.type = GgmlType(*type);
     if (t.dims[0] % tt->block_size != 0)
       return c.fail(field.c_str(), "row length " + std::to_string(t.dims[0]) + " is not a multiple of the " +

@@ -18,9 +18,23 @@ bool cpu_has_avx512() {
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 
+bool cpu_has_avx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
 const char* select_kernels(KernelChoice choice) {
   const KernelTable* t = &ref_kernels();
-  if (choice == KernelChoice::Auto && cpu_has_avx512()) t = avx512_kernels();
+  switch (choice) {
+    case KernelChoice::Ref: break;
+    case KernelChoice::Avx512: t = cpu_has_avx512() ? avx512_kernels() : nullptr; break;
+    case KernelChoice::Avx2: t = cpu_has_avx2() ? avx2_kernels() : nullptr; break;
+    case KernelChoice::Auto:
+      if (cpu_has_avx512() && avx512_kernels()) t = avx512_kernels();
+      else if (cpu_has_avx2() && avx2_kernels()) t = avx2_kernels();
+      break;
+  }
+  if (!t) return nullptr;
   g_table.store(t);
   return t->name;
 }

@@ -27,7 +27,7 @@ struct TypeKernels {
 
 struct KernelTable {
   const char* name = "ref";
-  TypeKernels by_type[40];  // indexed by GgmlType id; empty where unsupported
+  TypeKernels by_type[kMaxTypeId];  // indexed by GgmlType id; empty where unsupported
   // y[i] += a * x[i]
   void (*axpy)(float a, const float* x, float* y, int64_t n) = nullptr;
   // x (n floats, n a multiple of 32) to q8_0 blocks, as quantize_row_q8_0 does.
@@ -42,15 +42,25 @@ struct KernelTable {
   void (*gemm_panel)(const float* panel, int64_t K, const float* x, int64_t ldx, int64_t n_tok, float* y,
                      int64_t ldy, int n_rows) = nullptr;
 
+  // FP8 E4M3 rows with DeepSeek's 128x128 block scales, read as stored: `scales` holds the ceil(n / 128)
+  // factors (weight_scale_inv) of the row's block row; value = e4m3(row[k]) * scales[k / 128].
+  float (*dot_f8_e4m3)(const uint8_t* row, const float* scales, const float* x, int64_t n) = nullptr;
+  void (*dequant_f8_e4m3)(const uint8_t* row, const float* scales, float* dst, int64_t n) = nullptr;
+
   const TypeKernels& of(GgmlType t) const { return by_type[uint32_t(t)]; }
-  bool supports(GgmlType t) const { return uint32_t(t) < 40 && by_type[uint32_t(t)].dot != nullptr; }
+  bool supports(GgmlType t) const {
+    if (t == GgmlType::F8_E4M3) return dot_f8_e4m3 != nullptr;
+    return uint32_t(t) < kMaxTypeId && by_type[uint32_t(t)].dot != nullptr;
+  }
 };
 
 constexpr int64_t kGemmPanelRows = 32;
 
-enum class KernelChoice { Auto, Ref };
+// Auto: the best table the CPU runs (AVX-512, else AVX2, else ref); the others force one (an error on a CPU that
+// lacks it is the caller's to report: select_kernels returns null then).
+enum class KernelChoice { Auto, Ref, Avx2, Avx512 };
 
-// Chooses the table once; later calls with the same choice are no-ops. Returns the name chosen.
+// Chooses the table; returns the name chosen, or null when the CPU (or this build) lacks the forced one.
 const char* select_kernels(KernelChoice choice);
 const KernelTable& kernels();
 
@@ -62,6 +72,9 @@ bool quantized_activations();
 // The tables themselves (the scalar reference always exists; others may be null when not compiled in).
 const KernelTable& ref_kernels();
 const KernelTable* avx512_kernels();
+const KernelTable* avx2_kernels();  // null until an AVX2 table is compiled in
+
+bool cpu_has_avx2();
 
 bool cpu_has_avx512();
 

@@ -47,7 +47,7 @@ Result<void> read_float(const GgufFile& f, const std::string& key, float* out, b
 
 std::string supported_types() {
   std::string s;
-  for (uint32_t id = 0; id < 40; ++id)
+  for (uint32_t id = 0; id < kMaxTypeId; ++id)
     if (ref_kernels().supports(GgmlType(id))) s += (s.empty() ? "" : ", ") + std::string(traits(GgmlType(id)).name);
   return s;
 }

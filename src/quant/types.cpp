@@ -41,6 +41,7 @@ std::optional<TypeTraits> type_traits(uint32_t type_id) {
   for (const Row& r : kTypes)
     if (r.id == type_id) return r.t;
   if (type_id == 39) return TypeTraits{"mxfp4", 32, 17};
+  if (type_id == 60) return TypeTraits{"f8_e4m3", 1, 1};
   return std::nullopt;
 }
 

@@ -14,7 +14,11 @@ enum class GgmlType : uint32_t {
   Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, Q8_K = 15,
   IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19, IQ4_NL = 20, IQ3_S = 21, IQ2_S = 22, IQ4_XS = 23,
   I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28, IQ1_M = 29, BF16 = 30, TQ1_0 = 34, TQ2_0 = 35, MXFP4 = 39,
+  // Not a GGUF type: FP8 E4M3 weights as DeepSeek's official safetensors store them, one byte per value, with
+  // 128x128 block scales (weight_scale_inv) kept beside the matrix (Mat::scales). GGUF files never carry it.
+  F8_E4M3 = 60,
 };
+constexpr uint32_t kMaxTypeId = 64;  // ids are below this
 
 struct TypeTraits {
   std::string_view name;  // ggml's name: "f32", "q8_0", "q4_K", ...
