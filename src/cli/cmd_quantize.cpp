@@ -31,7 +31,9 @@ void print_usage(std::FILE* to) {
                recipe_list().c_str());
 }
 
-void print_summary(const QuantizeSummary& s, bool verbose) {
+}  // namespace
+
+void print_quantize_summary(const char* cmd, const QuantizeSummary& s, bool verbose) {
   std::map<std::string, int> by_type;
   for (const QuantizedTensor& t : s.tensors) {
     ++by_type[std::string(traits(t.to).name)];
@@ -43,17 +45,15 @@ void print_summary(const QuantizeSummary& s, bool verbose) {
   std::string types;
   for (const auto& [name, n] : by_type) types += (types.empty() ? "" : ", ") + std::to_string(n) + " " + name;
   const double mib = 1024.0 * 1024.0;
-  std::fprintf(stderr, "quantize: %zu tensors (%s): %.2f MiB -> %.2f MiB (%.2f bits per weight)", s.tensors.size(),
+  std::fprintf(stderr, "%s: %zu tensors (%s): %.2f MiB -> %.2f MiB (%.2f bits per weight)", cmd, s.tensors.size(),
                types.c_str(), double(s.bytes_in) / mib, double(s.bytes_out) / mib,
                s.n_elements ? 8.0 * double(s.bytes_out) / double(s.n_elements) : 0.0);
   if (s.n_fallback) std::fprintf(stderr, ", %d fell back", s.n_fallback);
   std::fprintf(stderr, "\n");
   if (s.n_requantised)
-    std::fprintf(stderr, "quantize: note: %d tensors were already quantised and lose precision again\n",
+    std::fprintf(stderr, "%s: note: %d tensors were already quantised and lose precision again\n", cmd,
                  s.n_requantised);
 }
-
-}  // namespace
 
 int cmd_quantize(int argc, char** argv) {
   Args a("quantize", {"-t", "--threads"}, {"--verbose", "--help", "-h"});
@@ -76,7 +76,7 @@ int cmd_quantize(int argc, char** argv) {
                           [&](uint64_t done, uint64_t total) { progress.update(done, total); });
   progress.done();
   if (!s) return fail("quantize", s.error().message);
-  if (a.has("--verbose") || !std::getenv("SEEK_QUIET")) print_summary(*s, a.has("--verbose"));
+  if (a.has("--verbose") || !std::getenv("SEEK_QUIET")) print_quantize_summary("quantize", *s, a.has("--verbose"));
   return 0;
 }
 

@@ -42,6 +42,16 @@ struct KernelTable {
   void (*gemm_panel)(const float* panel, int64_t K, const float* x, int64_t ldx, int64_t n_tok, float* y,
                      int64_t ldy, int n_rows) = nullptr;
 
+  // Prefill with Q8_0 weights in integers (VNNI): kGemmPanelRows rows packed by pack_q8_0_panel into
+  // q8_0_panel_bytes(K) bytes (per 32-value block: each 16-row half as 8 vectors of 16 rows x 4 weights, the
+  // weights offset by +128 to unsigned bytes, then the 32 row scales as f32); gemm_q8_0_panel multiplies it with
+  // tokens quantised to q8_0 (xq: n_tok rows of K/32 blocks) whose block scales as f32 (xd) and block sums of
+  // quants (xsum) come precomputed. y[t * ldy + i] for i < n_rows. Each block's integer dot product is exact, as in
+  // dot_q8.
+  void (*pack_q8_0_panel)(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t* panel) = nullptr;
+  void (*gemm_q8_0_panel)(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd, const int32_t* xsum,
+                          int64_t n_tok, float* y, int64_t ldy, int n_rows) = nullptr;
+
   // FP8 E4M3 rows with DeepSeek's 128x128 block scales, read as stored: `scales` holds the ceil(n / 128)
   // factors (weight_scale_inv) of the row's block row; value = e4m3(row[k]) * scales[k / 128].
   float (*dot_f8_e4m3)(const uint8_t* row, const float* scales, const float* x, int64_t n) = nullptr;
@@ -55,6 +65,8 @@ struct KernelTable {
 };
 
 constexpr int64_t kGemmPanelRows = 32;
+// Bytes of one packed Q8_0 panel of kGemmPanelRows rows of K values: per block, 32 x 32 weight bytes + 32 scales.
+constexpr size_t q8_0_panel_bytes(int64_t K) { return size_t(K / 32) * (32 * 32 + 32 * 4); }
 
 // Auto: the best table the CPU runs (AVX-512, else AVX2, else ref); the others force one (an error on a CPU that
 // lacks it is the caller's to report: select_kernels returns null then).

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/half.h"
 #include "kernels/kernels.h"
 #include "quant/blocks.h"
 
@@ -20,6 +21,60 @@ float* scratch_floats(size_t n) {
   thread_local std::vector<float> buf;
   if (buf.size() < n) buf.resize(n);
   return buf.data();
+}
+
+// Tokens quantised to q8_0 once per product, with what the integer GEMM needs per block: the scale as f32 and
+// the sum of the quants.
+struct Q8Tokens {
+  std::vector<BlockQ8_0> q;
+  std::vector<float> d;
+  std::vector<int32_t> sum;
+};
+
+void quantize_tokens(const KernelTable& k, const float* x, int64_t ldx, int64_t t0, int64_t t1, int64_t K,
+                     Q8Tokens& out) {
+  const int64_t nb = K / kQK8_0;
+  for (int64_t t = t0; t < t1; ++t) {
+    BlockQ8_0* q = out.q.data() + t * nb;
+    k.quantize_q8_0(x + t * ldx, reinterpret_cast<uint8_t*>(q), K);
+    for (int64_t b = 0; b < nb; ++b) {
+      int32_t s = 0;
+      for (int j = 0; j < kQK8_0; ++j) s += q[b].qs[j];
+      out.d[size_t(t * nb + b)] = f16_to_f32(q[b].d);
+      out.sum[size_t(t * nb + b)] = s;
+    }
+  }
+}
+
+void resize_tokens(Q8Tokens& xt, int64_t n_tok, int64_t K) {
+  const size_t n = size_t(n_tok * (K / kQK8_0));
+  xt.q.resize(n);
+  xt.d.resize(n);
+  xt.sum.resize(n);
+}
+
+// Whether w x takes the integer GEMM: 8-bit weights, a batch, quantised activations.
+bool use_q8_gemm(const KernelTable& k, const Mat& w, int64_t n_tok) {
+  return w.type == GgmlType::Q8_0 && n_tok > kRowLoopMaxTokens && k.gemm_q8_0_panel && w.cols % kQK8_0 == 0 &&
+         quantized_activations();
+}
+
+// y = w x for tokens already quantised: panels of 32 rows packed for VNNI, each multiplied with every token.
+void gemm_q8_rows(const KernelTable& k, const Mat& w, const Q8Tokens& xt, int64_t n_tok, float* y, int64_t ldy) {
+  const int64_t K = w.cols;
+  thread_local std::vector<uint8_t> panel;
+  panel.resize(q8_0_panel_bytes(K));
+  for (int64_t r0 = 0; r0 < w.rows; r0 += kGemmPanelRows) {
+    const int nr = int(std::min(kGemmPanelRows, w.rows - r0));
+    k.pack_q8_0_panel(w.row(r0), w.row_stride, nr, K, panel.data());
+    k.gemm_q8_0_panel(panel.data(), K, xt.q.data(), xt.d.data(), xt.sum.data(), n_tok, y + r0, ldy, nr);
+  }
+}
+
+// Row r of w as f32, for every stored type (FP8 rows take their block scales along).
+void dequant_row(const KernelTable& k, const Mat& w, int64_t r, float* dst) {
+  if (w.type == GgmlType::F8_E4M3) k.dequant_f8_e4m3(w.row(r), w.row_scales(r), dst, w.cols);
+  else k.of(w.type).dequant(w.row(r), dst, w.cols);
 }
 
 }  // namespace
@@ -38,10 +93,20 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
       for (int64_t t = 0; t < n_tok; ++t) k.quantize_q8_0(x + t * ldx, reinterpret_cast<uint8_t*>(xq.data() + t * nb), K);
       for (int64_t r = 0; r < w.rows; ++r)
         for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = tk.dot_q8(w.row(r), xq.data() + t * nb, K);
+    } else if (w.type == GgmlType::F8_E4M3) {
+      for (int64_t r = 0; r < w.rows; ++r)
+        for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = k.dot_f8_e4m3(w.row(r), w.row_scales(r), x + t * ldx, K);
     } else {
       for (int64_t r = 0; r < w.rows; ++r)
         for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = tk.dot(w.row(r), x + t * ldx, K);
     }
+    return;
+  }
+  if (use_q8_gemm(k, w, n_tok)) {
+    thread_local Q8Tokens xt;
+    resize_tokens(xt, n_tok, K);
+    quantize_tokens(k, x, ldx, 0, n_tok, K, xt);
+    gemm_q8_rows(k, w, xt, n_tok, y, ldy);
     return;
   }
   // Batched (prefill): kPanel rows at a time are dequantised and packed k-major, so one vector load of weights
@@ -51,7 +116,7 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
   float* panel = rows + P * K;
   for (int64_t r0 = 0; r0 < w.rows; r0 += P) {
     const int64_t nr = std::min(P, w.rows - r0);
-    for (int64_t i = 0; i < nr; ++i) tk.dequant(w.row(r0 + i), rows + i * K, K);
+    for (int64_t i = 0; i < nr; ++i) dequant_row(k, w, r0 + i, rows + i * K);
     if (nr < P) std::fill(rows + nr * K, rows + P * K, 0.0f);
     k.pack_panel(rows, K, panel);
     k.gemm_panel(panel, K, x, ldx, n_tok, y + r0, ldy, int(nr));
@@ -66,7 +131,7 @@ void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, f
   for (int64_t r = 0; r < w.rows; ++r) {
     const float* wr = reinterpret_cast<const float*>(w.row(r));
     if (w.type != GgmlType::F32) {
-      k.of(w.type).dequant(w.row(r), row, w.cols);
+      dequant_row(k, w, r, row);
       wr = row;
     }
     for (int64_t t = 0; t < n_tok; ++t) k.axpy(x[t * ldx + r], wr, y + t * ldy, w.cols);
@@ -77,6 +142,24 @@ void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t
   // Below ~64k multiply-adds a parallel region costs more than it saves.
   if (w.rows * w.cols * n_tok < (int64_t(1) << 16)) {
     matmul_serial(w, x, ldx, n_tok, y, ldy);
+    return;
+  }
+  const KernelTable& k = kernels();
+  if (use_q8_gemm(k, w, n_tok)) {
+    // The batch is quantised once (split by tokens), then each thread multiplies its rows with all of it.
+    thread_local Q8Tokens xt;
+    resize_tokens(xt, n_tok, w.cols);
+    Q8Tokens& shared = xt;
+    pool.run([&](int ti, int nt) {
+      int64_t t0, t1;
+      ThreadPool::split(n_tok, ti, nt, 1, &t0, &t1);
+      quantize_tokens(k, x, ldx, t0, t1, w.cols, shared);
+    });
+    pool.run([&](int ti, int nt) {
+      int64_t r0, r1;
+      ThreadPool::split(w.rows, ti, nt, kGemmPanelRows, &r0, &r1);
+      if (r0 < r1) gemm_q8_rows(k, w.slice_rows(r0, r1 - r0), shared, n_tok, y + r0, ldy);
+    });
     return;
   }
   pool.run([&](int ti, int nt) {
@@ -109,7 +192,7 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void embedding_row(const Mat& emb, int64_t id, float* out) { kernels().of(emb.type).dequant(emb.row(id), out, emb.cols); }
+void embedding_row(const Mat& emb, int64_t id, float* out) { dequant_row(kernels(), emb, id, out); }
 
 }  // namespace seek
 

@@ -1,0 +1,123 @@
+// Q8_0 prefill GEMM in integers with AVX-512 VNNI (layout and contract in kernels.h; scalar twin in
+// ref/ref_gemm_q8.cpp). Weights are packed so that one 512-bit vector holds 4 consecutive weights of 16 rows,
+// offset to unsigned bytes; a token's 4 matching quants are broadcast, and one vpdpbusd adds 64 products into 16
+// row sums. The +128 offset is taken back per block with the token's quant sum: sum (w + 128) x - 128 sum x.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/avx512/avx512_transpose.h"
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+
+namespace seek {
+
+namespace {
+
+constexpr size_t kHalfBytes = 8 * 64;
+constexpr size_t kBlockBytes = 2 * kHalfBytes + 32 * 4;
+
+// Row i's quants of blocks b and b + 1 (the latter zero when absent), offset by +128, as 16 lanes of 4 bytes.
+inline __m512i row_pair(const uint8_t* row, int64_t b, bool second) {
+  const BlockQ8_0* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[0].qs));
+  const __m256i hi = second ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[1].qs)) : _mm256_setzero_si256();
+  return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), _mm512_set1_epi8(char(0x80)));
+}
+
+void pack(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t* panel) {
+  const int64_t nb = K / kQK8_0;
+  for (int64_t b = 0; b < nb; b += 2) {
+    const bool second = b + 1 < nb;
+    for (int h = 0; h < 2; ++h) {
+      __m512 r[16], out[16];
+      for (int i = 0; i < 16; ++i) {
+        const int row = h * 16 + i;
+        r[i] = _mm512_castsi512_ps(row < n_rows ? row_pair(rows + size_t(row) * row_stride, b, second)
+                                                : _mm512_set1_epi8(char(0x80)));
+      }
+      transpose16(r, out);  // out[g]: group g of block b (g < 8) or block b + 1, for the 16 rows
+      for (int g = 0; g < (second ? 16 : 8); ++g)
+        _mm512_storeu_ps(reinterpret_cast<float*>(panel + size_t(b + g / 8) * kBlockBytes + size_t(h) * kHalfBytes +
+                                                  size_t(g % 8) * 64),
+                         out[g]);
+    }
+    for (int64_t bb = b; bb < b + (second ? 2 : 1); ++bb) {
+      float* scales = reinterpret_cast<float*>(panel + size_t(bb) * kBlockBytes + 2 * kHalfBytes);
+      for (int row = 0; row < 32; ++row)
+        scales[row] = row < n_rows ? _cvtsh_ss(reinterpret_cast<const BlockQ8_0*>(rows + size_t(row) * row_stride)[bb].d)
+                                   : 0.0f;
+    }
+  }
+}
+
+inline __m512i bcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+// 32 rows x NT tokens: per group of 4 weights, two vector loads serve 2 * NT vpdpbusd.
+template <int NT>
+void gemm_block(const uint8_t* panel, int64_t nb, const BlockQ8_0* xq, const float* xd, const int32_t* xsum,
+                float* y, int64_t ldy, int n_rows) {
+  __m512 acc0[NT], acc1[NT];
+  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* pb = panel + size_t(b) * kBlockBytes;
+    __m512i s0[NT], s1[NT];
+    for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm512_setzero_si512();
+    for (int g = 0; g < 8; ++g) {
+      const __m512i w0 = _mm512_loadu_si512(pb + g * 64), w1 = _mm512_loadu_si512(pb + kHalfBytes + g * 64);
+      for (int t = 0; t < NT; ++t) {
+        const __m512i x = bcast4(xq[t * nb + b].qs + 4 * g);
+        s0[t] = _mm512_dpbusd_epi32(s0[t], w0, x);
+        s1[t] = _mm512_dpbusd_epi32(s1[t], w1, x);
+      }
+    }
+    const __m512 d0 = _mm512_loadu_ps(pb + 2 * kHalfBytes), d1 = _mm512_loadu_ps(pb + 2 * kHalfBytes + 64);
+    for (int t = 0; t < NT; ++t) {
+      const __m512i corr = _mm512_set1_epi32(128 * xsum[t * nb + b]);
+      const __m512 dx = _mm512_set1_ps(xd[t * nb + b]);
+      acc0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s0[t], corr)), _mm512_mul_ps(d0, dx), acc0[t]);
+      acc1[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s1[t], corr)), _mm512_mul_ps(d1, dx), acc1[t]);
+    }
+  }
+  const __mmask16 m0 = n_rows >= 16 ? __mmask16(0xffff) : __mmask16((1u << n_rows) - 1);
+  const __mmask16 m1 = n_rows >= 32 ? __mmask16(0xffff) : n_rows <= 16 ? 0 : __mmask16((1u << (n_rows - 16)) - 1);
+  for (int t = 0; t < NT; ++t) {
+    _mm512_mask_storeu_ps(y + t * ldy, m0, acc0[t]);
+    _mm512_mask_storeu_ps(y + t * ldy + 16, m1, acc1[t]);
+  }
+}
+
+void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd, const int32_t* xsum, int64_t n_tok,
+          float* y, int64_t ldy, int n_rows) {
+  const int64_t nb = K / kQK8_0;
+  constexpr int64_t NT = 6;
+  int64_t t = 0;
+  for (; t + NT <= n_tok; t += NT)
+    gemm_block<NT>(panel, nb, xq + t * nb, xd + t * nb, xsum + t * nb, y + t * ldy, ldy, n_rows);
+  const int64_t rest = n_tok - t;
+  const BlockQ8_0* xt = xq + t * nb;
+  const float* dt = xd + t * nb;
+  const int32_t* st = xsum + t * nb;
+  float* yt = y + t * ldy;
+  switch (rest) {
+    case 5: gemm_block<5>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
+    case 4: gemm_block<4>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
+    case 3: gemm_block<3>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
+    case 2: gemm_block<2>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
+    case 1: gemm_block<1>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void register_avx512_gemm_q8(KernelTable& t) {
+  t.pack_q8_0_panel = pack;
+  t.gemm_q8_0_panel = gemm;
+}
+
+}  // namespace seek

@@ -1,0 +1,118 @@
+// The Q8_0 integer GEMM (pack_q8_0_panel + gemm_q8_0_panel) against an independent double-precision product of
+// the dequantised weights and the dequantised q8_0 tokens, for the scalar reference and the AVX-512 table, on odd
+// shapes (rows not a multiple of 32, an odd number of blocks, 1..13 tokens).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/half.h"
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+
+namespace seek {
+namespace {
+
+struct Case {
+  int rows;
+  int64_t K;
+  int n_tok;
+};
+
+// Runs the table's GEMM on random Q8_0 weights and tokens; checks every output against the double product of
+// what the blocks hold. Bound: each block's integer dot is exact, so only the f32 scaling and the f32 sum over
+// blocks round: |err| <= (nb + 2) * eps * sum_b |w_scale * x_scale * dot_b|.
+void check(const KernelTable& k, const Case& c, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t nb = c.K / kQK8_0;
+  const size_t row_stride = size_t(nb) * sizeof(BlockQ8_0);
+  std::vector<uint8_t> w(size_t(c.rows) * row_stride);
+  std::vector<float> vals(static_cast<size_t>(c.K));
+  for (int r = 0; r < c.rows; ++r) {
+    const float scale = std::exp(nd(rng));  // rows of different magnitudes
+    for (auto& v : vals) v = nd(rng) * scale;
+    quantize_row_q8_0(vals.data(), w.data() + size_t(r) * row_stride, c.K);
+  }
+  std::vector<BlockQ8_0> xq(size_t(c.n_tok * nb));
+  std::vector<float> xd(xq.size());
+  std::vector<int32_t> xsum(xq.size());
+  for (int t = 0; t < c.n_tok; ++t) {
+    for (auto& v : vals) v = nd(rng);
+    quantize_row_q8_0(vals.data(), reinterpret_cast<uint8_t*>(xq.data() + t * nb), c.K);
+  }
+  for (size_t i = 0; i < xq.size(); ++i) {
+    xd[i] = f16_to_f32(xq[i].d);
+    xsum[i] = 0;
+    for (int j = 0; j < kQK8_0; ++j) xsum[i] += xq[i].qs[j];
+  }
+  std::vector<uint8_t> panel(q8_0_panel_bytes(c.K));
+  const int64_t ldy = 37;
+  for (int r0 = 0; r0 < c.rows; r0 += 32) {
+    const int nr = std::min(32, c.rows - r0);
+    k.pack_q8_0_panel(w.data() + size_t(r0) * row_stride, row_stride, nr, c.K, panel.data());
+    std::vector<float> part(size_t(c.n_tok * ldy), NAN);
+    k.gemm_q8_0_panel(panel.data(), c.K, xq.data(), xd.data(), xsum.data(), c.n_tok, part.data(), ldy, nr);
+    for (int t = 0; t < c.n_tok; ++t) {
+      for (int i = nr; i < 32 && i < ldy; ++i)  // rows past n_rows are not written
+        ASSERT_TRUE(std::isnan(part[size_t(t * ldy + i)])) << "row " << i << " written past n_rows " << nr;
+    }
+    for (int t = 0; t < c.n_tok; ++t)
+      for (int i = 0; i < nr; ++i) {
+        const BlockQ8_0* wr = reinterpret_cast<const BlockQ8_0*>(w.data() + size_t(r0 + i) * row_stride);
+        double exact = 0, mag = 0;
+        for (int64_t b = 0; b < nb; ++b) {
+          int64_t dot = 0;
+          for (int j = 0; j < kQK8_0; ++j) dot += int64_t(wr[b].qs[j]) * xq[size_t(t * nb + b)].qs[j];
+          const double term = double(f16_to_f32(wr[b].d)) * double(xd[size_t(t * nb + b)]) * double(dot);
+          exact += term;
+          mag += std::fabs(term);
+        }
+        const double got = part[size_t(t * ldy + i)];
+        const double bound = double(nb + 2) * 1.2e-7 * mag + 1e-30;
+        ASSERT_LE(std::fabs(got - exact), bound)
+            << k.name << " rows " << c.rows << " K " << c.K << " tokens " << c.n_tok << ": row " << r0 + i
+            << " token " << t << " got " << got << " expected " << exact;
+      }
+  }
+}
+
+const Case kCases[] = {{32, 32, 1}, {32, 64, 6}, {7, 96, 5}, {45, 160, 13}, {64, 2048, 12}, {33, 352, 7}, {1, 32, 3}};
+
+TEST(GemmQ8, ReferenceMatchesDoubleProduct) {
+  uint32_t seed = 1;
+  for (const Case& c : kCases) check(ref_kernels(), c, seed++);
+}
+
+TEST(GemmQ8, Avx512MatchesDoubleProduct) {
+  if (!cpu_has_avx512() || !avx512_kernels()) GTEST_SKIP() << "CPU has no AVX-512";
+  uint32_t seed = 100;
+  for (const Case& c : kCases) check(*avx512_kernels(), c, seed++);
+}
+
+// The packed layout is the table's own business, but both tables must agree on it bit for bit: the AVX-512
+// packer is checked against the scalar one.
+TEST(GemmQ8, Avx512PacksLikeReference) {
+  if (!cpu_has_avx512() || !avx512_kernels()) GTEST_SKIP() << "CPU has no AVX-512";
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (int64_t K : {32, 64, 96, 608}) {
+    for (int rows : {1, 16, 17, 32}) {
+      const size_t stride = size_t(K / 32) * sizeof(BlockQ8_0);
+      std::vector<uint8_t> w(size_t(rows) * stride);
+      std::vector<float> v(static_cast<size_t>(K));
+      for (int r = 0; r < rows; ++r) {
+        for (auto& x : v) x = nd(rng);
+        quantize_row_q8_0(v.data(), w.data() + size_t(r) * stride, K);
+      }
+      std::vector<uint8_t> a(q8_0_panel_bytes(K)), b(q8_0_panel_bytes(K));
+      ref_kernels().pack_q8_0_panel(w.data(), stride, rows, K, a.data());
+      avx512_kernels()->pack_q8_0_panel(w.data(), stride, rows, K, b.data());
+      ASSERT_EQ(a, b) << "K " << K << " rows " << rows;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace seek
