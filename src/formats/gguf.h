@@ -47,8 +47,22 @@ struct GgufTensor {
   uint64_t nbytes = 0;
   const uint8_t* data = nullptr;  // points into the mapping
 
+  // Tensors of a Hugging Face folder seen through GGUF's conventions (model/hf_folder.h) may be assembled:
+  // experts stored one tensor each are stacked (part p holds rows [p * part_rows, (p + 1) * part_rows), `data`
+  // is then null), and FP8 (F8_E4M3) matrices carry their 128x128 block scales, f32 row-major with
+  // ceil(ne0 / 128) per block row, per part. GGUF files never have either.
+  std::vector<const uint8_t*> parts;
+  std::vector<const float*> part_scales;
+  int64_t part_rows = 0;
+  const float* scales = nullptr;
+
   int64_t n_elements() const;
   int64_t ne(int i) const { return i < int(dims.size()) ? dims[size_t(i)] : 1; }
+  int64_t n_rows() const { return ne(0) > 0 ? n_elements() / ne(0) : 0; }
+  // Row r (ne0 elements) of the matrix the tensor is read as, wherever it is stored.
+  const uint8_t* row_data(int64_t r) const;
+  // F8_E4M3: the block scales of row r's block row.
+  const float* row_scales(int64_t r) const;
 };
 
 struct GgufFile {
@@ -59,8 +73,12 @@ struct GgufFile {
   std::vector<std::pair<std::string, GgufValue>> kv;  // in file order
   std::vector<GgufTensor> tensors;                    // in file order
   std::shared_ptr<MappedFile> mapping;
+  std::vector<std::shared_ptr<const void>> keep_alive;  // further mappings and buffers tensors point into
 
   const GgufValue* find(const std::string& key) const;
+  // For files assembled in memory (model/hf_folder.h): builds the key and tensor lookups from kv and tensors;
+  // fails on a name given twice.
+  Result<void> build_index();
   const GgufTensor* tensor(const std::string& name) const;
 
   // Typed getters. A missing key gives nullopt; a key of the wrong type is an error naming the key.
@@ -97,6 +115,8 @@ class GgufWriter {
 
   void add_tensor(const std::string& name, GgmlType type, std::vector<int64_t> dims, Fill fill);
   void set_alignment(uint32_t a) { alignment_ = a; }
+  // The metadata set so far, in order (model/hf_folder.cpp builds in-memory files with it).
+  const std::vector<std::pair<std::string, GgufValue>>& metadata() const { return kv_; }
 
   // progress(done_bytes, total_bytes) is called as tensors are written.
   Result<void> write(const std::string& path, const std::function<void(uint64_t, uint64_t)>& progress = {}) const;

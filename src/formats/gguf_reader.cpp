@@ -155,6 +155,29 @@ int64_t GgufTensor::n_elements() const {
   return n;
 }
 
+const uint8_t* GgufTensor::row_data(int64_t r) const {
+  const size_t stride = row_bytes(type, ne(0));
+  if (parts.empty()) return data + size_t(r) * stride;
+  return parts[size_t(r / part_rows)] + size_t(r % part_rows) * stride;
+}
+
+const float* GgufTensor::row_scales(int64_t r) const {
+  const int64_t scale_cols = (ne(0) + 127) / 128;
+  if (parts.empty()) return scales + (r / 128) * scale_cols;
+  return part_scales[size_t(r / part_rows)] + ((r % part_rows) / 128) * scale_cols;
+}
+
+Result<void> GgufFile::build_index() {
+  kv_index_.clear();
+  tensor_index_.clear();
+  for (size_t i = 0; i < kv.size(); ++i)
+    if (!kv_index_.emplace(kv[i].first, i).second) return err("%s: metadata key %s given twice", path.c_str(), kv[i].first.c_str());
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (!tensor_index_.emplace(tensors[i].name, i).second)
+      return err("%s: tensor %s given twice", path.c_str(), tensors[i].name.c_str());
+  return {};
+}
+
 const GgufValue* GgufFile::find(const std::string& key) const {
   auto it = kv_index_.find(key);
   return it == kv_index_.end() ? nullptr : &kv[it->second].second;

@@ -67,14 +67,52 @@ Result<Mat> TensorLoader::get(const std::string& name, std::vector<int64_t> dims
   if (!ref_kernels().supports(t->type))
     return err("%s: tensor %s has type %s, which seek cannot compute yet (supported: %s)", f_.path.c_str(),
                name.c_str(), std::string(traits(t->type).name).c_str(), supported_types().c_str());
+  if (!t->parts.empty())
+    return err("%s: tensor %s is stored as %zu parts and cannot be read as one matrix", f_.path.c_str(),
+               name.c_str(), t->parts.size());
+  if (t->type == GgmlType::F8_E4M3 && !t->scales)
+    return err("%s: FP8 tensor %s has no block scales", f_.path.c_str(), name.c_str());
   Mat m;
   m.type = t->type;
   m.cols = dims[0];
   m.rows = t->n_elements() / (dims[0] ? dims[0] : 1);
   m.row_stride = row_bytes(t->type, dims[0]);
   m.data = t->data;
+  m.scales = t->scales;
+  m.scale_cols = (m.cols + 127) / 128;
   bytes_ += t->nbytes;
   return m;
+}
+
+Result<std::vector<Mat>> TensorLoader::experts(const std::string& name, int64_t cols, int64_t rows, int64_t n_experts) {
+  const GgufTensor* t = f_.tensor(name);
+  std::vector<Mat> out;
+  if (t && !t->parts.empty()) {
+    // Parts are made by the folder reader, which checked each part's shape and type.
+    if (t->dims != std::vector<int64_t>{cols, rows, n_experts} || int64_t(t->parts.size()) != n_experts ||
+        t->part_rows != rows)
+      return err("%s: tensor %s has shape %s, expected [%lld, %lld, %lld]", f_.path.c_str(), name.c_str(),
+                 dims_str(t->dims).c_str(), (long long)cols, (long long)rows, (long long)n_experts);
+    for (int64_t e = 0; e < n_experts; ++e) {
+      Mat m;
+      m.type = t->type;
+      m.rows = rows;
+      m.cols = cols;
+      m.row_stride = row_bytes(t->type, cols);
+      m.data = t->parts[size_t(e)];
+      if (t->type == GgmlType::F8_E4M3) {
+        m.scales = t->part_scales[size_t(e)];
+        m.scale_cols = (cols + 127) / 128;
+      }
+      out.push_back(m);
+    }
+    bytes_ += t->nbytes;
+    return out;
+  }
+  Mat all;
+  SEEK_ASSIGN(all, get(name, {cols, rows, n_experts}));
+  for (int64_t e = 0; e < n_experts; ++e) out.push_back(all.slice_rows(e * rows, rows));
+  return out;
 }
 
 Result<int64_t> TensorLoader::embedding_rows(int64_t dim, int64_t expected_vocab) {

@@ -31,6 +31,9 @@ class TensorLoader {
 
   // A tensor whose GGUF dims are exactly `dims` (ne0 first); missing + optional gives an empty Mat.
   Result<Mat> get(const std::string& name, std::vector<int64_t> dims, bool optional = false);
+  // The n_experts matrices of (rows, cols) each stored in `name`: a GGUF tensor of dims {cols, rows, n_experts}, or
+  // (Hugging Face folders) one stored tensor per expert stacked into it.
+  Result<std::vector<Mat>> experts(const std::string& name, int64_t cols, int64_t rows, int64_t n_experts);
   // A 1-D tensor of n values as f32 (norm weights, biases); missing + optional gives an empty vector.
   Result<std::vector<float>> vec(const std::string& name, int64_t n, bool optional = false);
   // Rows of token_embd.weight (the vocabulary size), checking its shape is [dim, vocab] and, when the metadata

@@ -9,13 +9,6 @@
 
 namespace seek {
 
-MlpWeights MoeWeights::expert(int64_t e) const {
-  auto block = [e](const Mat& m3, int64_t rows) { return m3.slice_rows(e * rows, rows); };
-  const int64_t inter = w1_exps.rows / (gate.rows ? gate.rows : 1);
-  const int64_t dim = w2_exps.rows / (gate.rows ? gate.rows : 1);
-  return {block(w1_exps, inter), block(w2_exps, dim), block(w3_exps, inter)};
-}
-
 namespace {
 
 Result<void> load_attention(TensorLoader& L, const DeepseekConfig& c, const std::string& p, MlaWeights& a) {
@@ -58,9 +51,11 @@ Result<void> load_block(TensorLoader& L, const DeepseekConfig& c, int64_t il, Bl
   const int64_t E = c.n_routed_experts;
   SEEK_ASSIGN(m.gate, L.get(p + "ffn_gate_inp.weight", {c.dim, E}));
   SEEK_ASSIGN(m.bias, L.vec(p + "exp_probs_b.bias", E, true));
-  SEEK_ASSIGN(m.w1_exps, L.get(p + "ffn_gate_exps.weight", {c.dim, c.moe_inter_dim, E}));
-  SEEK_ASSIGN(m.w2_exps, L.get(p + "ffn_down_exps.weight", {c.moe_inter_dim, c.dim, E}));
-  SEEK_ASSIGN(m.w3_exps, L.get(p + "ffn_up_exps.weight", {c.dim, c.moe_inter_dim, E}));
+  std::vector<Mat> w1, w2, w3;
+  SEEK_ASSIGN(w1, L.experts(p + "ffn_gate_exps.weight", c.dim, c.moe_inter_dim, E));
+  SEEK_ASSIGN(w2, L.experts(p + "ffn_down_exps.weight", c.moe_inter_dim, c.dim, E));
+  SEEK_ASSIGN(w3, L.experts(p + "ffn_up_exps.weight", c.dim, c.moe_inter_dim, E));
+  for (int64_t e = 0; e < E; ++e) m.experts.push_back({w1[size_t(e)], w2[size_t(e)], w3[size_t(e)]});
   if (c.n_shared_experts > 0)
     SEEK_TRY(load_mlp(L, p, "_shexp", c.dim, c.moe_inter_dim * c.n_shared_experts, m.shared));
   return {};

@@ -35,14 +35,14 @@ struct MlpWeights {
   Mat w3;  // up   (inter, dim)
 };
 
-// DeepSeekMoE: router, routed experts stored as 3-D tensors, and the shared experts.
+// DeepSeekMoE: router, routed experts (views into a 3-D tensor, or one tensor each), and the shared experts.
 struct MoeWeights {
   Mat gate;                   // (n_routed_experts, dim)
   std::vector<float> bias;    // (n_routed_experts) selection-only bias, empty if absent
-  Mat w1_exps, w2_exps, w3_exps;  // n_routed_experts blocks of (moe_inter, dim), (dim, moe_inter), (moe_inter, dim)
+  std::vector<MlpWeights> experts;  // n_routed_experts of w1 (moe_inter, dim), w2 (dim, moe_inter), w3 (moe_inter, dim)
   MlpWeights shared;          // width moe_inter * n_shared_experts; empty when there are none
 
-  MlpWeights expert(int64_t e) const;
+  const MlpWeights& expert(int64_t e) const { return experts[size_t(e)]; }
 };
 
 struct BlockWeights {
