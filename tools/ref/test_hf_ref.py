@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Self-tests of tools/ref/hf_ref.py and tools/hf/make_hf_model.py (about 30 s, no llama.cpp, no network;
+"""Self-tests of tools/ref/hf_ref.py and tools/hf/make_hf_model.py (about 30 s on a quiet machine, plus ~2 s per preset with llama.cpp; no network;
 needs the npm tokenizer packages that make_hf_model.py reads, else it skips with exit 77).
 
   1. FP8 E4M3: hf_ref's table against the formula on all 256 codes; the generator's encoder round-trips every
@@ -16,6 +16,8 @@ needs the npm tokenizer packages that make_hf_model.py reads, else it skips with
   6. Cross-check against the other engineer's GGUF references: each folder re-written as an F32 GGUF in
      llama.cpp's layout (deepseek2_ref.py for v3/v2-lite, llama_ref.py for qwen2/llama with the converter's q/k
      row permutation and Llama-3 rope_freqs) gives the same logits and greedy tokens.
+     With tools/oracle/node_modules present, llama.cpp on that GGUF (with the folder's vocabulary) gives
+     hf_ref's 32 greedy tokens.
   7. Tokenizer files: 300-600 tokens, added tokens after the byte-level vocabulary, merges over known tokens,
      the family's pre_tokenizer/normalizer/decoder copied; rope scaling really changes some frequencies.
 
@@ -25,6 +27,7 @@ import json
 import math
 import os
 import struct
+import subprocess
 import sys
 import tempfile
 
@@ -38,6 +41,9 @@ sys.path.insert(0, os.path.join(REPO, "tools", "hf"))
 import hf_ref as R  # noqa: E402
 import make_hf_model as G  # noqa: E402
 
+LLAMACPP = os.path.join(REPO, "tools", "oracle", "llamacpp.mjs")
+if not os.path.isdir(os.path.join(REPO, "tools", "oracle", "node_modules", "node-llama-cpp")):
+    LLAMACPP = None
 PROMPT = [0, 42, 77, 301, 5, 260, 118, 19, 200, 91, 33, 250, 7, 144, 66, 310]
 N_GEN = 16
 
@@ -268,9 +274,30 @@ def to_gguf(folder, path):
                     put(b + f"attn_{x}.bias", p + f"self_attn.{x}_proj.bias")
             for x in ("gate", "up", "down"):
                 put(b + f"ffn_{x}.weight", p + f"mlp.{x}_proj.weight")
+    _add_vocab(w, W, folder, c, {"deepseek2": "deepseek-v3", "qwen2": "qwen2", "llama": "llama-bpe"}[arch])
     for name, arr in T.items():
         w.add_tensor(name, arr, W.GGML_F32)
     w.write(path)
+
+
+def _add_vocab(w, W, folder, c, pre):
+    """The folder's tokenizer as llama.cpp's gpt2-style keys (rows past the tokens padded as [PADn])."""
+    with open(os.path.join(folder, "tokenizer.json"), encoding="utf-8") as f:
+        t = json.load(f)
+    n = c["vocab_size"]
+    toks, types = [f"[PAD{i}]" for i in range(n)], [5] * n          # 5: unused
+    for s, i in t["model"]["vocab"].items():
+        toks[i], types[i] = s, 1                                    # 1: normal
+    for a in t["added_tokens"]:
+        toks[a["id"]], types[a["id"]] = a["content"], 3 if a["special"] else 4   # control / user-defined
+    merges = [m if isinstance(m, str) else " ".join(m) for m in t["model"]["merges"]]
+    w.add("tokenizer.ggml.model", W.STR, "gpt2")
+    w.add("tokenizer.ggml.pre", W.STR, pre)
+    w.add("tokenizer.ggml.tokens", W.ARR, toks, W.STR)
+    w.add("tokenizer.ggml.token_type", W.ARR, types, W.I32)
+    w.add("tokenizer.ggml.merges", W.ARR, merges, W.STR)
+    w.add("tokenizer.ggml.bos_token_id", W.U32, c["bos_token_id"])
+    w.add("tokenizer.ggml.eos_token_id", W.U32, c["eos_token_id"])
 
 
 def test_presets(tmp, v3_fp8_dir):
@@ -307,6 +334,19 @@ def test_presets(tmp, v3_fp8_dir):
         print(f"{preset:8s} logits scale {scale:5.2f}, f32 vs f64 {d32:.1e}, vs GGUF reference {dx:.1e}, "
               f"{N_GEN} greedy tokens equal; top-2 gap {res['min_top2_logit_gap']:.1e}, routing margin "
               f"{res['min_routing_margin']}")
+        if LLAMACPP:
+            ids = [ref.cfg["bos_token_id"]] + [3 + (i * 37 + 11) % 250 for i in range(31)]
+            with torch.no_grad():
+                want = R.run(ref, ids, 32)
+            margin = want["min_routing_margin"]
+            if want["min_top2_logit_gap"] < 1e-3 or (margin is not None and margin < 2e-5):
+                print(f"         llama.cpp: near-tie on the prompt, not compared")
+                continue
+            out = subprocess.run(["node", LLAMACPP, "greedy", "--model", gg, "--tokens", ",".join(map(str, ids)),
+                                  "-n", "32", "--threads", "2"], capture_output=True, text=True, timeout=600)
+            got = json.loads(out.stdout)["tokens"] if out.returncode == 0 else out.stderr[-500:]
+            assert got == want["greedy"], (preset, got, want["greedy"])
+            print(f"         llama.cpp on that GGUF: the same 32 greedy tokens as hf_ref")
 
 
 def test_tokenizers(tmp):
