@@ -34,7 +34,6 @@ import json
 import math
 import os
 import struct
-import sys
 
 import numpy as np
 import torch
@@ -396,10 +395,14 @@ class HFModel:
         p = f"model.layers.{il}."
         x = x + self.mla(p, rms_norm(x, self.w(p + "input_layernorm.weight"), self.eps), pos, lc)
         h = rms_norm(x, self.w(p + "post_attention_layernorm.weight"), self.eps)
-        if c.get("n_routed_experts") and il >= c.get("first_k_dense_replace", 0) and il % c.get("moe_layer_freq", 1) == 0:
+        if c.get("n_routed_experts") and il >= c.get("first_k_dense_replace", 0) \
+                and il % c.get("moe_layer_freq", 1) == 0:
             return x + self.moe(p, il, h, pos, stats)
+        return x + self.mlp(p, h)
+
+    def mlp(self, p, h):
         m = p + "mlp."
-        return x + swiglu(h, self.w(m + "gate_proj.weight"), self.w(m + "up_proj.weight"), self.w(m + "down_proj.weight"))
+        return swiglu(h, self.w(m + "gate_proj.weight"), self.w(m + "up_proj.weight"), self.w(m + "down_proj.weight"))
 
     # ---- Qwen2 / Llama block ----
     def dense_layer(self, il, x, pos, lc):
@@ -427,8 +430,7 @@ class HFModel:
             o = o + self.w(a + "o_proj.bias")
         x = x + o
         h = rms_norm(x, self.w(p + "post_attention_layernorm.weight"), self.eps)
-        m = p + "mlp."
-        return x + swiglu(h, self.w(m + "gate_proj.weight"), self.w(m + "up_proj.weight"), self.w(m + "down_proj.weight"))
+        return x + self.mlp(p, h)
 
     # ---- whole model ----
     def forward(self, ids, start=0, cache=None, stats=None, return_hidden=False):

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Self-tests of tools/ref/hf_ref.py and tools/hf/make_hf_model.py (about 30 s on a quiet machine, plus ~2 s per preset with llama.cpp; no network;
-needs the npm tokenizer packages that make_hf_model.py reads, else it skips with exit 77).
+"""Self-tests of tools/ref/hf_ref.py and tools/hf/make_hf_model.py (about 40 s of CPU with llama.cpp; no network).
+Needs the npm tokenizer packages that make_hf_model.py reads, else it skips (exit 77); the llama.cpp part runs
+when tools/oracle/node_modules is there.
 
   1. FP8 E4M3: hf_ref's table against the formula on all 256 codes; the generator's encoder round-trips every
      finite code and rounds to nearest (ties to even) on random values.
@@ -340,13 +341,13 @@ def test_presets(tmp, v3_fp8_dir):
                 want = R.run(ref, ids, 32)
             margin = want["min_routing_margin"]
             if want["min_top2_logit_gap"] < 1e-3 or (margin is not None and margin < 2e-5):
-                print(f"         llama.cpp: near-tie on the prompt, not compared")
+                print("         llama.cpp: near-tie on the prompt, not compared")
                 continue
             out = subprocess.run(["node", LLAMACPP, "greedy", "--model", gg, "--tokens", ",".join(map(str, ids)),
                                   "-n", "32", "--threads", "2"], capture_output=True, text=True, timeout=600)
             got = json.loads(out.stdout)["tokens"] if out.returncode == 0 else out.stderr[-500:]
             assert got == want["greedy"], (preset, got, want["greedy"])
-            print(f"         llama.cpp on that GGUF: the same 32 greedy tokens as hf_ref")
+            print("         llama.cpp on that GGUF: the same 32 greedy tokens as hf_ref")
 
 
 def test_tokenizers(tmp):
