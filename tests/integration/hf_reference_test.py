@@ -104,15 +104,21 @@ def compare(label, out, ref, tol, tokens_too):
             print("  ref: ", ref["greedy_tokens"])
 
 
+converted = {}
+
+
 def convert(path, type_):
-    out = os.path.join(harness.tmpdir(), f"{os.path.basename(path)}-{type_}.gguf")
-    if not os.path.exists(out):
+    """seek convert, once per (folder, type); None (and one failed check) when it fails."""
+    key = (path, type_)
+    if key not in converted:
+        out = os.path.join(harness.tmpdir(), f"{os.path.basename(path)}-{type_}.gguf")
         try:
             harness.run([harness.seek_binary(), "convert", path, out, "--type", type_])
+            converted[key] = out
         except RuntimeError as e:
             c.check(False, f"seek convert {os.path.basename(path)} --type {type_}", str(e).strip()[-300:])
-            return None
-    return out
+            converted[key] = None
+    return converted[key]
 
 
 llama_ok = harness.have_llamacpp()
