@@ -48,9 +48,11 @@ Result<json> parse_json_checked(std::string_view text, const std::string& path, 
   auto on_event = [&](int, json::parse_event_t event, json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start: open_objects.emplace_back(); break;
-      case json::parse_event_t::object_end: open_objects.pop_back(); break;
+      case json::parse_event_t::object_end:
+        if (!open_objects.empty()) open_objects.pop_back();
+        break;
       case json::parse_event_t::key:
-        if (!open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+        if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
           duplicate = parsed.get<std::string>();
         break;
       default: break;

@@ -59,6 +59,29 @@ std::optional<uint64_t> as_count(const json& v, uint64_t max) {
   return u;
 }
 
+// "shape": at most kMaxSafetensorsRank non-negative integers whose product fits int64. Returns that product.
+Result<uint64_t> parse_shape(const std::string& path, const std::string& name, const json& shape,
+                             std::vector<int64_t>& dims) {
+  if (!shape.is_array()) return tensor_error(path, name, "shape", "expected an array, found " + shown(shape));
+  if (shape.size() > kMaxSafetensorsRank)
+    return tensor_error(path, name, "shape", "rank " + std::to_string(shape.size()) + " exceeds " +
+                                                 std::to_string(kMaxSafetensorsRank));
+  constexpr uint64_t kMaxCount = uint64_t(std::numeric_limits<int64_t>::max());
+  uint64_t n_elements = 1;
+  for (size_t k = 0; k < shape.size(); ++k) {
+    auto dim = as_count(shape[k], kMaxCount);
+    if (!dim)
+      return tensor_error(path, name, "shape", "dimension " + std::to_string(k) + " is " + shown(shape[k]) +
+                                                   ", expected a non-negative integer");
+    auto prod = mul_u64(n_elements, *dim);
+    if (!prod || *prod > kMaxCount)
+      return tensor_error(path, name, "shape", "element count " + shown(shape) + " overflows");
+    n_elements = *prod;
+    dims.push_back(int64_t(*dim));
+  }
+  return n_elements;
+}
+
 // One entry of the header: {"dtype": ..., "shape": [...], "data_offsets": [begin, end]}. Other keys are ignored,
 // as the reference implementation does.
 Result<SafetensorsTensor> parse_tensor_entry(const std::string& path, const std::string& name, const json& v,
@@ -76,23 +99,8 @@ Result<SafetensorsTensor> parse_tensor_entry(const std::string& path, const std:
 
   auto shape = v.find("shape");
   if (shape == v.end()) return tensor_error(path, name, "shape", "missing");
-  if (!shape->is_array()) return tensor_error(path, name, "shape", "expected an array, found " + shown(*shape));
-  if (shape->size() > kMaxSafetensorsRank)
-    return tensor_error(path, name, "shape", "rank " + std::to_string(shape->size()) + " exceeds " +
-                                                 std::to_string(kMaxSafetensorsRank));
-  uint64_t n_elements = 1;
-  for (size_t k = 0; k < shape->size(); ++k) {
-    const json& d = (*shape)[k];
-    auto dim = as_count(d, uint64_t(std::numeric_limits<int64_t>::max()));
-    if (!dim)
-      return tensor_error(path, name, "shape", "dimension " + std::to_string(k) + " is " + shown(d) +
-                                                   ", expected a non-negative integer");
-    auto prod = mul_u64(n_elements, *dim);
-    if (!prod || *prod > uint64_t(std::numeric_limits<int64_t>::max()))
-      return tensor_error(path, name, "shape", "element count " + shown(*shape) + " overflows");
-    n_elements = *prod;
-    t.shape.push_back(int64_t(*dim));
-  }
+  auto n_elements = parse_shape(path, name, *shape, t.shape);
+  if (!n_elements) return n_elements.error();
 
   auto offsets = v.find("data_offsets");
   if (offsets == v.end()) return tensor_error(path, name, "data_offsets", "missing");
@@ -109,7 +117,7 @@ Result<SafetensorsTensor> parse_tensor_entry(const std::string& path, const std:
   t.begin = *begin;
   t.end = *end;
 
-  auto nbytes = mul_u64(n_elements, elem_bytes);
+  auto nbytes = mul_u64(*n_elements, elem_bytes);
   if (!nbytes || *nbytes != t.end - t.begin)
     return tensor_error(path, name, "data_offsets",
                         "range holds " + std::to_string(t.end - t.begin) + " bytes but shape " + shown(*shape) +
