@@ -70,7 +70,7 @@ TEST(Safetensors, RoundTripsEveryDtypeClassAndMetadata) {
       EXPECT_EQ(t->nbytes(), tensors[k].bytes.size()) << t->name;
       EXPECT_EQ(uint64_t(t->n_elements()) * safetensors_dtype_size(t->dtype), t->nbytes()) << t->name;
       EXPECT_EQ(t->data, f->mapping->data() + f->data_offset + t->begin);
-      EXPECT_EQ(std::memcmp(t->data, tensors[k].bytes.data(), tensors[k].bytes.size()), 0) << t->name;
+      EXPECT_EQ(std::vector<uint8_t>(t->data, t->data + t->nbytes()), tensors[k].bytes) << t->name;
       at = t->end;
     }
     for (size_t k = 1; k < f->tensors.size(); ++k) EXPECT_LE(f->tensors[k - 1].begin, f->tensors[k].begin);
