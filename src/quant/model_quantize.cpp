@@ -84,6 +84,9 @@ Result<QuantizeSummary> quantize_model(const std::string& in, const std::string&
     const GgufTensor& t = f.tensors[k];
     const TypeChoice& c = choices[k];
     const bool convert = c.type != t.type;
+    if (convert && iq_grids_missing(t.type))
+      return err("%s: tensor %s has type %s, but %s", in.c_str(), t.name.c_str(),
+                 std::string(traits(t.type).name).c_str(), kNoIqGridsMessage);
     if (convert && !ref_kernels().of(t.type).dequant)
       return err("%s: tensor %s has type %s, which seek cannot read", in.c_str(), t.name.c_str(),
                  std::string(traits(t.type).name).c_str());
