@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(g++ cmake ninja-build pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev
+# git: the build reads the IQ codebooks out of the llama.cpp git bundle in tools/oracle (iq_grids.cmake).
+APT_PACKAGES=(git g++ cmake ninja-build pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev
               python3 python3-torch python3-numpy python3-regex strace util-linux ca-certificates)
 command -v node >/dev/null && command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 # seek serve / chat: the HTTP library; curl and Debian's chromium for the server's tests.

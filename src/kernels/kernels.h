@@ -90,6 +90,13 @@ bool cpu_has_avx2();
 
 bool cpu_has_avx512();
 
+// True for the codebook types (IQ2_XXS, IQ2_XS, IQ3_XXS, IQ1_S, IQ1_M) when this build has no codebooks: they are
+// extracted from llama.cpp's source at build time (iq_grids.cmake), and a build without that source cannot compute
+// them. Callers refuse such tensors with kNoIqGridsMessage.
+bool iq_grids_missing(GgmlType t);
+inline constexpr const char* kNoIqGridsMessage =
+    "this build has no IQ codebooks: run scripts/install-deps.sh and rebuild";
+
 // Reference quantisers (used by writers and tests): n must be a multiple of the block size.
 void quantize_row_q8_0(const float* src, uint8_t* dst, int64_t n);
 

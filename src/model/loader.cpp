@@ -64,6 +64,9 @@ Result<Mat> TensorLoader::get(const std::string& name, std::vector<int64_t> dims
   if (have != dims)
     return err("%s: tensor %s has shape %s, expected %s", f_.path.c_str(), name.c_str(), dims_str(t->dims).c_str(),
                dims_str(dims).c_str());
+  if (iq_grids_missing(t->type))
+    return err("%s: tensor %s has type %s, but %s", f_.path.c_str(), name.c_str(),
+               std::string(traits(t->type).name).c_str(), kNoIqGridsMessage);
   if (!ref_kernels().supports(t->type))
     return err("%s: tensor %s has type %s, which seek cannot compute yet (supported: %s)", f_.path.c_str(),
                name.c_str(), std::string(traits(t->type).name).c_str(), supported_types().c_str());

@@ -121,6 +121,58 @@ struct BlockIQ4XS {
 };
 static_assert(sizeof(BlockIQ4XS) == 136, "block_iq4_xs is 136 bytes");
 
+// The IQ1/IQ2/IQ3 types: each run of 8 (IQ3_XXS: 4) weights is one entry of a codebook of byte levels (the
+// "grids" ggml's authors measured; see iq_grids.cmake for where seek gets them), with signs and scales on top.
+// 256 weights per block, 8 groups of 32, 4 runs of 8 per group.
+
+// ggml block_iq2_xxs: per group ib, the 8 bytes qs[4ib..4ib+3] are, little-endian, grid indices a (bytes 0-3, one
+// per run) and a word b (bytes 4-7): bits 7l..7l+6 are run l's sign bits (ksigns_iq2xs), bits 28-31 the scale s.
+// w = d * (0.5 + s) * 0.25 * iq2xxs_grid[a_l][j] * (sign ? -1 : 1).
+struct BlockIQ2XXS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];
+};
+static_assert(sizeof(BlockIQ2XXS) == 66, "block_iq2_xxs is 66 bytes");
+
+// ggml block_iq2_xs: qs[4ib + l] is run l of group ib: bits 0-8 an iq2xs_grid index, bits 9-15 its sign bits.
+// Runs 0-1 use scale scales[ib] & 15, runs 2-3 scales[ib] >> 4: w = d * (0.5 + s) * 0.25 * grid[j] * sign.
+struct BlockIQ2XS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];
+  uint8_t scales[kQK_K / 32];
+};
+static_assert(sizeof(BlockIQ2XS) == 74, "block_iq2_xs is 74 bytes");
+
+// ggml block_iq3_xxs: qs[0..63] are iq3xxs_grid indices (two 4-weight halves per run, 8 per group); qs[64 + 4ib]
+// starts group ib's little-endian word: bits 7l..7l+6 run l's sign bits, bits 28-31 the scale s.
+// w = d * (0.5 + s) * 0.5 * grid[j] * sign.
+struct BlockIQ3XXS {
+  uint16_t d;
+  uint8_t qs[3 * kQK_K / 8];
+};
+static_assert(sizeof(BlockIQ3XXS) == 98, "block_iq3_xxs is 98 bytes");
+
+// ggml block_iq1_s: run l of group ib is iq1s_grid entry qs[4ib + l] | ((qh[ib] >> 3l) & 7) << 8 (levels -1, 0,
+// +1 as int8); qh[ib] bits 12-14 are the scale s, bit 15 the sign of the shift delta = +-1/8 (IQ1S_DELTA).
+// w = d * (2s + 1) * (grid[j] + delta).
+struct BlockIQ1S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 8];
+  uint16_t qh[kQK_K / 32];
+};
+static_assert(sizeof(BlockIQ1S) == 50, "block_iq1_s is 50 bytes");
+
+// ggml block_iq1_m: no stored d field. The f16 super-block scale is the top nibbles of the four little-endian
+// words of `scales`; the rest of word ib/2 holds 3-bit scales, bits 6(ib%2) (runs 0-1 of group ib) and
+// 6(ib%2) + 3 (runs 2-3). Run l's grid index is qs[4ib + l] plus 3 high bits from qh[2ib + l/2] (bits 0-2 for
+// even l, 4-6 for odd), whose bit 3 (7) is the delta's sign. w = d * (2s + 1) * (grid[j] + delta).
+struct BlockIQ1M {
+  uint8_t qs[kQK_K / 8];
+  uint8_t qh[kQK_K / 16];
+  uint8_t scales[kQK_K / 32];
+};
+static_assert(sizeof(BlockIQ1M) == 56, "block_iq1_m is 56 bytes");
+
 // Q4_K/Q5_K scale packing (ggml's get_scale_min_k4): groups 0-3 keep their 6-bit scale and min in the low bits
 // of bytes 0-3 and 4-7; groups 4-7 keep low nibbles in bytes 8-11 and their top 2 bits in the spare top bits of
 // bytes 0-7.

@@ -112,6 +112,9 @@ Result<QuantizeSummary> write_model(const std::vector<std::pair<std::string, Ggu
     const TypeChoice& c = choices[k];
     const GgmlType from = source_type(t);
     const bool convert = c.type != from || t.compute;
+    if (t.tensor && convert && iq_grids_missing(from))
+      return err("%s: tensor %s has type %s, but %s", source_path.c_str(), t.name.c_str(),
+                 std::string(traits(from).name).c_str(), kNoIqGridsMessage);
     if (t.tensor && from != GgmlType::F8_E4M3 && !ref_kernels().of(from).dequant)
       return err("%s: tensor %s has type %s, which seek cannot read", source_path.c_str(), t.name.c_str(),
                  std::string(traits(from).name).c_str());

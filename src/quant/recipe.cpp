@@ -24,7 +24,7 @@ const QuantRecipe kRecipes[] = {
     {"Q5_K", GgmlType::Q5_K, false, kFtypeQ5_K_M},   {"Q6_K", GgmlType::Q6_K, false, kFtypeQ6_K},
     {"Q2_K", GgmlType::Q2_K, false, kFtypeQ2_K},     {"Q3_K", GgmlType::Q3_K, false, kFtypeQ3_K_M},
     {"IQ4_XS", GgmlType::IQ4_XS, false, kFtypeIQ4_XS}, {"F16", GgmlType::F16, false, kFtypeF16},
-    {"BF16", GgmlType::BF16, false, kFtypeBF16},
+    {"BF16", GgmlType::BF16, false, kFtypeBF16},        {"F32", GgmlType::F32, false, 0},
 };
 
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }

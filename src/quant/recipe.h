@@ -21,7 +21,7 @@ struct QuantRecipe {
 };
 
 // The recipes seek offers, by name (case-insensitive): Q4_K_M, and the single types Q8_0, Q4_0, Q4_K, Q5_K,
-// Q6_K, Q2_K, Q3_K, IQ4_XS, F16, BF16.
+// Q6_K, Q2_K, Q3_K, IQ4_XS, F16, BF16, F32.
 std::optional<QuantRecipe> quant_recipe(std::string_view name);
 std::vector<std::string> quant_recipe_names();
 

@@ -122,6 +122,40 @@ INSTANTIATE_TEST_SUITE_P(Types, KernelVsRef,
                          ::testing::Values(GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0),
                          [](const auto& info) { return std::string(traits(info.param).name); });
 
+// The codebook types (built with their codebooks): blocks of random bytes with a finite scale d (the first two
+// bytes of these four layouts), so every grid entry and sign pattern occurs; the SIMD dot against the exact dot
+// of the reference's dequantised row, within (n + 2) * eps * sum |w_i x_i| (the SIMD kernels scale a group's
+// sum once: one more rounding per term than dequantise-then-dot).
+TEST(Kernels, CodebookTypeDotsMatchReference) {
+  const KernelTable* simd = avx512_kernels();
+  if (!cpu_has_avx512() || !simd) GTEST_SKIP() << "CPU has no AVX-512";
+  if (!ref_kernels().supports(GgmlType::IQ2_XXS)) GTEST_SKIP() << kNoIqGridsMessage;
+  std::mt19937 rng(3);
+  for (GgmlType type : {GgmlType::IQ2_XXS, GgmlType::IQ2_XS, GgmlType::IQ3_XXS, GgmlType::IQ1_S}) {
+    const size_t block = size_t(traits(type).block_bytes);
+    for (int64_t n : {int64_t(256), int64_t(512), int64_t(256 * 28)}) {
+      std::vector<uint8_t> row(row_bytes(type, n));
+      for (auto& b : row) b = uint8_t(rng());
+      std::uniform_real_distribution<float> scale(1e-3f, 2.0f);
+      for (size_t off = 0; off < row.size(); off += block) {
+        const uint16_t d = f32_to_f16(scale(rng));
+        std::memcpy(row.data() + off, &d, 2);
+      }
+      const auto x = random_vec(size_t(n), rng);
+      std::vector<float> w(static_cast<size_t>(n));
+      ref_kernels().of(type).dequant(row.data(), w.data(), n);
+      double abs_sum = 0, exact = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        abs_sum += std::fabs(double(w[size_t(i)]) * x[size_t(i)]);
+        exact += double(w[size_t(i)]) * x[size_t(i)];
+      }
+      const double tol = double(n + 2) * 1.2e-7 * abs_sum;
+      EXPECT_NEAR(ref_kernels().of(type).dot(row.data(), x.data(), n), exact, tol) << traits(type).name << " ref n=" << n;
+      EXPECT_NEAR(simd->of(type).dot(row.data(), x.data(), n), exact, tol) << traits(type).name << " avx512 n=" << n;
+    }
+  }
+}
+
 TEST(Kernels, AxpyAndDotF32MatchReference) {
   const KernelTable* simd = avx512_kernels();
   if (!cpu_has_avx512() || !simd) GTEST_SKIP() << "CPU has no AVX-512";

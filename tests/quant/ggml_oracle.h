@@ -40,6 +40,29 @@ class GgmlOracle {
   // The row quantiser llama-quantize uses for model files (imatrix = null).
   QuantFn quantize_chunk(const std::string& t) const { return QuantFn(sym("quantize_" + t)); }
 
+  // ggml.h's struct ggml_type_traits as v0.4.0 lays it out. Callers check type_name, blck_size and type_size
+  // against seek's table before trusting to_float, so a changed layout shows as a failure, not a crash.
+  struct TypeTraits {
+    const char* type_name;
+    int64_t blck_size;
+    int64_t blck_size_interleave;
+    size_t type_size;
+    bool is_quantized;
+    DequantFn to_float;
+    void* from_float_ref;
+  };
+  // ggml_get_type_traits(type id); null when the library lacks it.
+  const TypeTraits* type_traits(uint32_t type_id) const {
+    using Fn = const TypeTraits* (*)(int);
+    const Fn f = Fn(sym("ggml_get_type_traits"));
+    return f ? f(int(type_id)) : nullptr;
+  }
+  // ggml_quantize_chunk: what llama-quantize calls per tensor (it initialises the IQ types' search tables first,
+  // and asserts an importance matrix for IQ2_XXS, IQ2_XS and IQ1_S).
+  using QuantizeChunkFn = size_t (*)(int type, const float* src, void* dst, int64_t start, int64_t nrows,
+                                     int64_t n_per_row, const float* imatrix);
+  QuantizeChunkFn ggml_quantize_chunk() const { return QuantizeChunkFn(sym("ggml_quantize_chunk")); }
+
  private:
   explicit GgmlOracle(const std::string& path) {
     if (!std::filesystem::exists(path)) {

@@ -129,16 +129,35 @@ TEST(ModelQuantize, ErrorsNameTheFileAndTensor) {
   // a tensor of a type seek cannot read, which the recipe wants converted
   GgufWriter w;
   w.set_str("general.architecture", "deepseek2");
-  w.add_tensor("blk.0.ffn_up.weight", GgmlType::IQ2_XXS, {256, 2}, [](uint8_t* d, size_t n) { std::memset(d, 0, n); });
-  const std::string in = temp_path("iq2.gguf"), out = temp_path("iq2-out.gguf");
+  w.add_tensor("blk.0.ffn_up.weight", GgmlType::IQ3_S, {256, 2}, [](uint8_t* d, size_t n) { std::memset(d, 0, n); });
+  const std::string in = temp_path("iq3s.gguf"), out = temp_path("iq3s-out.gguf");
   ASSERT_TRUE(w.write(in).ok());
   s = quantize_model(in, out, *quant_recipe("Q4_K_M"), 1);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("blk.0.ffn_up.weight"), std::string::npos) << s.error().message;
-  EXPECT_NE(s.error().message.find("iq2_xxs"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("iq3_s"), std::string::npos) << s.error().message;
   EXPECT_FALSE(fs::exists(out));
   EXPECT_FALSE(fs::exists(out + ".tmp"));
   fs::remove(in);
+}
+
+// A codebook type (the dynamic R1 quants) is read when the build has the codebooks, and otherwise refused with
+// the message saying how to get them.
+TEST(ModelQuantize, CodebookTypesAreReadOnlyWithCodebooks) {
+  GgufWriter w;
+  w.set_str("general.architecture", "deepseek2");
+  w.add_tensor("blk.0.ffn_up.weight", GgmlType::IQ2_XXS, {256, 2}, [](uint8_t* d, size_t n) { std::memset(d, 0, n); });
+  const std::string in = temp_path("iq2.gguf"), out = temp_path("iq2-out.gguf");
+  ASSERT_TRUE(w.write(in).ok());
+  auto s = quantize_model(in, out, *quant_recipe("Q4_K_M"), 1);
+#ifdef SEEK_HAVE_IQ_GRIDS
+  EXPECT_TRUE(s.ok()) << s.error().message;
+#else
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find(kNoIqGridsMessage), std::string::npos) << s.error().message;
+#endif
+  fs::remove(in);
+  fs::remove(out);
 }
 
 }  // namespace

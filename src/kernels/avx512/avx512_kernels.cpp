@@ -12,6 +12,7 @@
 namespace seek {
 
 void register_avx512_gemm_q8(KernelTable& t);  // avx512_gemm_q8.cpp
+void register_avx512_iquant_kernels(KernelTable& t);  // avx512_iquants.cpp
 
 namespace {
 
@@ -197,6 +198,7 @@ KernelTable make_avx512() {
   t.by_type[uint32_t(GgmlType::F16)] = {dequant_half<false>, vdot_half<false>};
   t.by_type[uint32_t(GgmlType::BF16)] = {dequant_half<true>, vdot_half<true>};
   t.by_type[uint32_t(GgmlType::Q8_0)] = {dequant_q8_0, vdot_q8_0, vdot_q8_0_q8};
+  register_avx512_iquant_kernels(t);  // IQ2_XXS, IQ1_S dots (when built with the codebooks)
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
   t.gemm_panel = gemm_panel;

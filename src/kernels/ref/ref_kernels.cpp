@@ -11,6 +11,7 @@ namespace seek {
 void register_legacy_quant_kernels(KernelTable& t);
 void register_kquant_kernels(KernelTable& t);
 void register_ref_gemm_q8(KernelTable& t);
+void register_iquant_kernels(KernelTable& t);
 
 namespace {
 
@@ -113,6 +114,7 @@ KernelTable make_ref() {
   register_legacy_quant_kernels(t);  // Q4_0, Q5_0, Q5_1, IQ4_NL: ref_legacy.cpp
   register_kquant_kernels(t);        // Q2_K..Q6_K, IQ4_XS: ref_kquants.cpp
   register_ref_gemm_q8(t);           // Q8_0 integer GEMM: ref_gemm_q8.cpp
+  register_iquant_kernels(t);        // IQ2_XXS, IQ2_XS, IQ3_XXS, IQ1_S, IQ1_M (when built with codebooks)
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
   t.gemm_panel = gemm_panel;
