@@ -10,6 +10,8 @@
 
 namespace seek {
 
+void register_avx512_fp8_kernels(KernelTable& t);  // avx512_fp8.cpp
+
 namespace {
 
 inline __mmask16 tail_mask(int64_t rem) { return __mmask16((1u << rem) - 1); }
@@ -224,6 +226,7 @@ KernelTable make_avx512() {
   t.dot_f32 = dot_f32;
   t.gemm_panel = gemm_panel;
   t.pack_panel = pack_panel;
+  register_avx512_fp8_kernels(t);  // F8_E4M3 with block scales
   return t;
 }
 

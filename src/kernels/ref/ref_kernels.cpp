@@ -10,6 +10,7 @@ namespace seek {
 
 void register_legacy_quant_kernels(KernelTable& t);
 void register_kquant_kernels(KernelTable& t);
+void register_fp8_kernels(KernelTable& t);
 
 namespace {
 
@@ -111,6 +112,7 @@ KernelTable make_ref() {
   t.quantize_q8_0 = quantize_row_q8_0;
   register_legacy_quant_kernels(t);  // Q4_0, Q5_0, Q5_1, IQ4_NL: ref_legacy.cpp
   register_kquant_kernels(t);        // Q2_K..Q6_K, IQ4_XS: ref_kquants.cpp
+  register_fp8_kernels(t);           // F8_E4M3 with block scales: ref_fp8.cpp
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
   t.gemm_panel = gemm_panel;
