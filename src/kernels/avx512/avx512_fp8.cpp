@@ -11,13 +11,19 @@ namespace seek {
 namespace {
 
 constexpr int64_t kF8Block = 128;
+// How far ahead the dot product prefetches its row (and, a matrix's rows being contiguous, the next rows). The
+// decode costs about as much time as the memory does, so hardware prefetch alone leaves the loop at half the
+// bandwidth; 8 KB ahead reaches it (measured on Zen 5: 15 GB/s without, 30 GB/s with, 31 GB/s at 16 KB). Kept
+// well below L1 so that x (28 KB for DeepSeek-V3's 7168 columns) stays resident. Prefetches never fault.
+constexpr int64_t kPrefetchBytes = 8192;
 
 inline __mmask16 tail_mask(int64_t rem) { return rem >= 16 ? __mmask16(0xffff) : __mmask16((1u << rem) - 1); }
 
 // 16 codes -> their values times 2^-8, exactly. Moved into an IEEE half as sign | 0 | eeee | mmm | 0000000, an
 // E4M3 code is the same number scaled by 2^-8: both formats have subnormals, the exponent biases are 7 and 15.
 // Sign extension puts the sign in bits 15 and 14 after the shift; the AND clears bit 14. Three integer
-// instructions and the F16C conversion; measured faster than a 256-entry vpermt2w table (see the bench).
+// instructions and the F16C conversion. Measured on Zen 5 with the row in L1: 33 GB/s of weights, against 24 GB/s
+// for a table (the 128 magnitudes as halves in four registers, two vpermt2w, a blend and the sign OR'd in).
 // The NaN codes (0x7F, 0xFF) come out as +-1.875 (480 after scaling): callers check for them.
 inline __m512 decode16_div256(__m128i codes) {
   const __m256i s = _mm256_cvtepi8_epi16(codes);
@@ -62,6 +68,7 @@ float dot_f8_e4m3(const uint8_t* row, const float* scales, const float* x, int64
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
     const uint8_t* w = row + b * kF8Block;
+    for (int q = 0; q < 4; ++q) _mm_prefetch(reinterpret_cast<const char*>(w + kPrefetchBytes + 64 * q), _MM_HINT_T0);
     for (int q = 0; q < 4; ++q) top = _mm512_max_epu8(top, _mm512_or_si512(_mm512_loadu_si512(w + 64 * q), hi));
     acc0 = _mm512_fmadd_ps(block128(w, x + b * kF8Block), _mm512_set1_ps(scales[b]), acc0);
     acc1 = _mm512_fmadd_ps(block128(w + kF8Block, x + (b + 1) * kF8Block), _mm512_set1_ps(scales[b + 1]), acc1);
