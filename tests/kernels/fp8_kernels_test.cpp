@@ -16,6 +16,9 @@
 #include "kernels/kernels.h"
 
 namespace seek {
+
+void register_avx2_fp8_kernels(KernelTable& t);  // src/kernels/avx2/avx2_fp8.cpp, until the AVX2 table holds it
+
 namespace {
 
 constexpr int64_t kBlock = 128;
@@ -131,6 +134,7 @@ std::vector<float> random_x(int64_t n, std::mt19937& rng) {
 //    for the scale, then the running sum over nb blocks (<= nb - 1): K = 128 + nb;
 //  - AVX-512: per lane a chain of 2 (full block) or 8 (partial block) products, 2 adds joining the chains, the
 //    scale FMA, the accumulator chain over <= nb blocks, 1 add and a 16-lane reduction (4): K <= nb + 14;
+//  - AVX2: chains of 4 FMAs (5 in a partial block), 2 adds, the scale FMA, <= nb, 1 add, 3 to reduce: K <= nb + 13;
 //  so |dot - exact| <= gamma(128 + nb) * sum |scale w x|. Where intermediates fall below 2^-126 each rounding
 //  adds at most 2^-150 absolutely, 2^-142 for the AVX-512 kernel whose intermediates carry a factor 2^-8; and the
 //  double "exact" sum itself is within n * 2^-53 * sum |scale w x| (its products are exact: 4 + 24 + 24 bits).
@@ -141,7 +145,25 @@ double dot_bound(int64_t n, double abs_sum) {
          double(2 * n + nb + 32) * std::ldexp(1.0, -142);
 }
 
-const KernelTable* simd_table() { return cpu_has_avx512() ? avx512_kernels() : nullptr; }
+// The SIMD tables this CPU runs: AVX-512, and the reference table with the AVX2 FP8 kernels put in.
+std::vector<const KernelTable*> simd_tables() {
+  static const KernelTable avx2_fp8 = [] {
+    KernelTable t = ref_kernels();
+    t.name = "avx2-fp8";
+    register_avx2_fp8_kernels(t);
+    return t;
+  }();
+  std::vector<const KernelTable*> out;
+  if (cpu_has_avx512() && avx512_kernels()) out.push_back(avx512_kernels());
+  if (cpu_has_avx2()) out.push_back(&avx2_fp8);
+  return out;
+}
+
+std::vector<const KernelTable*> all_tables() {
+  std::vector<const KernelTable*> out = {&ref_kernels()};
+  for (const KernelTable* t : simd_tables()) out.push_back(t);
+  return out;
+}
 
 TEST(F8E4M3Kernels, DequantIsExactAndSimdEqualsReferenceBitForBit) {
   std::mt19937 rng(1);
@@ -156,13 +178,13 @@ TEST(F8E4M3Kernels, DequantIsExactAndSimdEqualsReferenceBitForBit) {
         ASSERT_EQ(bits_from_f32(ref[size_t(k)]), bits_from_f32(want))
             << "ref, n=" << n << " " << name(kind) << " element " << k << ": " << ref[size_t(k)] << " vs " << want;
       }
-      const KernelTable* t = simd_table();
-      if (!t) continue;
-      t->dequant_f8_e4m3(w.data(), s.data(), simd.data(), n);
-      for (int64_t k = 0; k < n; ++k)
-        ASSERT_EQ(bits_from_f32(simd[size_t(k)]), bits_from_f32(ref[size_t(k)]))
-            << t->name << ", n=" << n << " " << name(kind) << " element " << k << " code 0x" << std::hex
-            << int(w[size_t(k)]);
+      for (const KernelTable* t : simd_tables()) {
+        t->dequant_f8_e4m3(w.data(), s.data(), simd.data(), n);
+        for (int64_t k = 0; k < n; ++k)
+          ASSERT_EQ(bits_from_f32(simd[size_t(k)]), bits_from_f32(ref[size_t(k)]))
+              << t->name << ", n=" << n << " " << name(kind) << " element " << k << " code 0x" << std::hex
+              << int(w[size_t(k)]);
+      }
     }
   }
 }
@@ -171,8 +193,7 @@ TEST(F8E4M3Kernels, DequantDecodesAll256CodesLikeTheScalarConversion) {
   std::vector<uint8_t> w(256);
   for (int c = 0; c < 256; ++c) w[size_t(c)] = uint8_t(c);
   const std::vector<float> s = {1.0f, 1.0f};
-  for (const KernelTable* t : {&ref_kernels(), simd_table()}) {
-    if (!t) continue;
+  for (const KernelTable* t : all_tables()) {
     std::vector<float> d(256);
     t->dequant_f8_e4m3(w.data(), s.data(), d.data(), 256);
     for (int c = 0; c < 256; ++c)
@@ -180,7 +201,7 @@ TEST(F8E4M3Kernels, DequantDecodesAll256CodesLikeTheScalarConversion) {
   }
 }
 
-TEST(F8E4M3Kernels, DotWithinDerivedBoundOfExactForBothTables) {
+TEST(F8E4M3Kernels, DotWithinDerivedBoundOfExactForEveryTable) {
   std::mt19937 rng(2);
   double worst_ratio = 0;
   for (int64_t n : {1, 127, 128, 129, 300, 1000, 7168 + 5}) {
@@ -200,21 +221,21 @@ TEST(F8E4M3Kernels, DotWithinDerivedBoundOfExactForBothTables) {
         ASSERT_LE(std::fabs(double(r) - exact), bound)
             << "ref, n=" << n << " " << name(kind) << ": got " << r << ", exact " << exact << ", bound " << bound;
         worst_ratio = std::max(worst_ratio, std::fabs(double(r) - exact) / bound);
-        const KernelTable* t = simd_table();
-        if (!t) continue;
-        const float v = t->dot_f8_e4m3(w.data(), s.data(), x.data(), n);
-        ASSERT_LE(std::fabs(double(v) - exact), bound)
-            << t->name << ", n=" << n << " " << name(kind) << ": got " << v << ", exact " << exact << ", bound " << bound;
-        ASSERT_LE(std::fabs(double(v) - double(r)), 2 * bound)
-            << t->name << " vs ref, n=" << n << " " << name(kind) << ": " << v << " vs " << r;
-        worst_ratio = std::max(worst_ratio, std::fabs(double(v) - exact) / bound);
+        for (const KernelTable* t : simd_tables()) {
+          const float v = t->dot_f8_e4m3(w.data(), s.data(), x.data(), n);
+          ASSERT_LE(std::fabs(double(v) - exact), bound)
+              << t->name << ", n=" << n << " " << name(kind) << ": got " << v << ", exact " << exact << ", bound " << bound;
+          ASSERT_LE(std::fabs(double(v) - double(r)), 2 * bound)
+              << t->name << " vs ref, n=" << n << " " << name(kind) << ": " << v << " vs " << r;
+          worst_ratio = std::max(worst_ratio, std::fabs(double(v) - exact) / bound);
+        }
       }
     }
   }
   std::printf("worst |dot - exact| / bound: %.3g\n", worst_ratio);
 }
 
-// NaN codes (0x7F, 0xFF) never occur in DeepSeek's files. Both tables treat them as IEEE NaN: the dot product of
+// NaN codes (0x7F, 0xFF) never occur in DeepSeek's files. Every table treats them as IEEE NaN: the dot product of
 // a row holding one is NaN; dequant writes a quiet NaN with the code's sign there and leaves the rest unchanged.
 TEST(F8E4M3Kernels, NaNCodesPropagateAsNaN) {
   std::mt19937 rng(3);
@@ -230,13 +251,13 @@ TEST(F8E4M3Kernels, NaNCodesPropagateAsNaN) {
         EXPECT_TRUE(std::isnan(ref[size_t(at)]));
         EXPECT_EQ(std::signbit(ref[size_t(at)]), nan_code == 0xff);
         EXPECT_TRUE(std::isnan(ref_kernels().dot_f8_e4m3(w.data(), s.data(), x.data(), n))) << "n=" << n;
-        const KernelTable* t = simd_table();
-        if (!t) continue;
-        std::vector<float> simd(static_cast<size_t>(n));
-        t->dequant_f8_e4m3(w.data(), s.data(), simd.data(), n);
-        for (int64_t k = 0; k < n; ++k)
-          ASSERT_EQ(bits_from_f32(simd[size_t(k)]), bits_from_f32(ref[size_t(k)])) << "n=" << n << " element " << k;
-        EXPECT_TRUE(std::isnan(t->dot_f8_e4m3(w.data(), s.data(), x.data(), n))) << "n=" << n << " NaN at " << at;
+        for (const KernelTable* t : simd_tables()) {
+          std::vector<float> simd(static_cast<size_t>(n));
+          t->dequant_f8_e4m3(w.data(), s.data(), simd.data(), n);
+          for (int64_t k = 0; k < n; ++k)
+            ASSERT_EQ(bits_from_f32(simd[size_t(k)]), bits_from_f32(ref[size_t(k)])) << t->name << " n=" << n << " element " << k;
+          EXPECT_TRUE(std::isnan(t->dot_f8_e4m3(w.data(), s.data(), x.data(), n))) << t->name << " n=" << n << " NaN at " << at;
+        }
       }
     }
   }
@@ -268,8 +289,7 @@ TEST(F8E4M3Kernels, MatRowScalesFollowTheStoredMatrixThroughSlices) {
   EXPECT_EQ(m.slice_rows(256, 44).row_scales(0), scales.data() + 2 * scale_cols);
 
   const auto x = random_x(cols, rng);
-  for (const KernelTable* t : {&ref_kernels(), simd_table()}) {
-    if (!t) continue;
+  for (const KernelTable* t : all_tables()) {
     for (int64_t i = 0; i < s2.rows; ++i) {
       const int64_t r = 120 + i;
       ASSERT_EQ(s2.row(i), m.row(r));
