@@ -2,6 +2,7 @@
 // block-scaled dot/dequant kernels against each other and against exact double arithmetic, on odd lengths with
 // partial last blocks and tiny, huge and subnormal block scales.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cfloat>
@@ -261,6 +262,37 @@ TEST(F8E4M3Kernels, NaNCodesPropagateAsNaN) {
       }
     }
   }
+}
+
+// Vector loads must stop at the row's end (masked or copied tails; ASan does not see intrinsics): each row, its
+// scales and x end right before an inaccessible page, so one byte too far is a crash.
+TEST(F8E4M3Kernels, ReadsNothingPastTheRowScalesOrX) {
+  const size_t page = 4096, span = 16 * page;  // each ends in a guard page; 7173 floats of x need 8 pages
+  uint8_t* mem = static_cast<uint8_t*>(mmap(nullptr, 3 * span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(mem, MAP_FAILED);
+  ASSERT_EQ(mprotect(mem + span - page, page, PROT_NONE), 0);        // after the codes
+  ASSERT_EQ(mprotect(mem + 2 * span - page, page, PROT_NONE), 0);    // after the scales
+  ASSERT_EQ(mprotect(mem + 3 * span - page, page, PROT_NONE), 0);    // after x
+  std::mt19937 rng(5);
+  for (int64_t n : {1, 15, 16, 17, 127, 128, 129, 300, 7168 + 5}) {
+    const int64_t nb = (n + kBlock - 1) / kBlock;
+    uint8_t* w = mem + span - page - n;
+    float* sc = reinterpret_cast<float*>(mem + 2 * span - page) - nb;
+    float* x = reinterpret_cast<float*>(mem + 3 * span - page) - n;
+    const auto wv = random_codes(n, rng);
+    const auto sv = make_scales(nb, Scales::Unit, rng);
+    const auto xv = random_x(n, rng);
+    std::copy(wv.begin(), wv.end(), w);
+    std::copy(sv.begin(), sv.end(), sc);
+    std::copy(xv.begin(), xv.end(), x);
+    const float r = ref_kernels().dot_f8_e4m3(w, sc, x, n);
+    std::vector<float> d(static_cast<size_t>(n));
+    for (const KernelTable* t : simd_tables()) {
+      EXPECT_NEAR(t->dot_f8_e4m3(w, sc, x, n), r, 1e-3 * (1 + std::fabs(r))) << t->name << " n=" << n;
+      t->dequant_f8_e4m3(w, sc, d.data(), n);
+    }
+  }
+  munmap(mem, 3 * span);
 }
 
 // A 300 x 260 FP8 matrix has 3 x 3 scale blocks. Row r uses block row r / 128 of the whole matrix, also through
