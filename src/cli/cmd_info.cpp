@@ -7,6 +7,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "formats/gguf.h"
+#include "model/hf_folder.h"
+#include "model/model.h"
 #include "model/deepseek/config.h"
 
 namespace seek::cli {
@@ -33,7 +35,7 @@ int cmd_info(int argc, char** argv) {
   }
   std::string path = a.positional().empty() ? (a.str("-m") ? *a.str("-m") : a.str("--model").value_or(default_model_path()))
                                             : a.positional()[0];
-  auto f = gguf_open(path);
+  auto f = open_model_file(path);
   if (!f) return fail("info", f.error().message);
 
   nlohmann::json j;
@@ -85,7 +87,11 @@ int cmd_info(int argc, char** argv) {
     std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
-  std::printf("file:          %s (GGUF v%u)\n", path.c_str(), f->version);
+  if (is_hf_folder(path))
+    std::printf("file:          %s (Hugging Face folder, %zu safetensors file%s)\n", path.c_str(),
+                f->keep_alive.size() - 1, f->keep_alive.size() == 2 ? "" : "s");
+  else
+    std::printf("file:          %s (GGUF v%u)\n", path.c_str(), f->version);
   std::printf("architecture:  %s\n", j["architecture"].get<std::string>().c_str());
   if (j.contains("name")) std::printf("name:          %s\n", j["name"].get<std::string>().c_str());
   std::printf("parameters:    %lld (%s of tensor data in %zu tensors)\n", (long long)total_params,

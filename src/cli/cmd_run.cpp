@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/common.h"
+#include "core/memory_stats.h"
 #include "cli/commands.h"
 #include "engine/sampler.h"
 #include "engine/session.h"
@@ -79,6 +80,7 @@ int cmd_run(int argc, char** argv) {
   // With --tokens the model runs even when seek cannot read its vocabulary (e.g. SentencePiece files): the ids
   // are printed, the text stays empty.
   auto loaded = load_model_and_tokenizer(model_arg(a), !ids_arg);
+  const int64_t rss_after_load = resident_bytes();
   if (!loaded) return fail("run", loaded.error().message);
   Model& model = *loaded->model;
   const Tokenizer* tok = loaded->tokenizer ? &*loaded->tokenizer : nullptr;
@@ -152,6 +154,9 @@ int cmd_run(int argc, char** argv) {
     if (a.has("--logits")) j["prompt_logits"] = prompt_logits;
     j["timings"] = {{"load_ms", loaded->load_ms}, {"prompt_ms", prompt_ms}, {"prompt_tokens_per_s", pp_tps},
                     {"generation_ms", gen_ms}, {"generation_tokens_per_s", tg_tps}, {"threads", *threads}};
+    // Resident memory against what the forward pass reads (weights are mapped, so pages count once touched).
+    j["memory"] = {{"rss_after_load_bytes", rss_after_load}, {"rss_end_bytes", resident_bytes()},
+                   {"rss_peak_bytes", peak_resident_bytes()}, {"weight_bytes", loaded->model->weight_bytes()}};
     std::puts(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::fwrite(tail.data(), 1, tail.size(), stdout);

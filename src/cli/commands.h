@@ -12,5 +12,6 @@ int cmd_quantize(int argc, char** argv);
 int cmd_chat(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_convert(int argc, char** argv);
 
 }  // namespace seek::cli

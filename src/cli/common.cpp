@@ -11,7 +11,7 @@ namespace seek::cli {
 
 Result<Loaded> load_model_and_tokenizer(const std::string& path, bool need_tokenizer) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto f = gguf_open(path);
+  auto f = open_model_file(path);
   if (!f) return f.error();
   auto file = std::make_shared<GgufFile>(std::move(*f));
   Loaded l;

@@ -20,6 +20,7 @@ void usage() {
                "  info        architecture, hyper-parameters, tensors and cache size of a model\n"
                "  tokenize    token ids of a text\n"
                "  quantize    write a copy of a model with its weights in another type (Q4_K_M, Q8_0, ...)\n"
+               "  convert     write a Hugging Face model folder (safetensors, FP8 or BF16) as a GGUF file\n"
                "  gen-model   write a deterministic random-weight test model (GGUF)\n"
                "\n"
                "Run 'seek COMMAND --help' for a command's options.\n");
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   if (cmd == "tokenize") return seek::cli::cmd_tokenize(argc - 2, argv + 2);
   if (cmd == "bench") return seek::cli::cmd_bench(argc - 2, argv + 2);
   if (cmd == "gen-model") return seek::cli::cmd_gen_model(argc - 2, argv + 2);
+  if (cmd == "convert") return seek::cli::cmd_convert(argc - 2, argv + 2);
   if (cmd == "quantize") return seek::cli::cmd_quantize(argc - 2, argv + 2);
   if (cmd == "chat") return seek::cli::cmd_chat(argc - 2, argv + 2);
   if (cmd == "serve") return seek::cli::cmd_serve(argc - 2, argv + 2);

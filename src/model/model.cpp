@@ -3,6 +3,7 @@
 
 #include "formats/gguf.h"
 #include "model/deepseek/deepseek.h"
+#include "model/hf_folder.h"
 #include "model/llama/llama.h"
 
 namespace seek {
@@ -13,11 +14,16 @@ Result<std::unique_ptr<Model>> load_model_from_gguf(std::shared_ptr<GgufFile> fi
   if (!arch->has_value()) return err("%s: metadata key general.architecture is missing", file->path.c_str());
   if (**arch == "deepseek2") return load_deepseek(std::move(file));
   if (**arch == "llama" || **arch == "qwen2") return load_llama(std::move(file));
-  return err("%s: architecture '%s' is not supported (supported: deepseek2)", file->path.c_str(), (*arch)->c_str());
+  return err("%s: architecture '%s' is not supported (supported: deepseek2, qwen2, llama)", file->path.c_str(), (*arch)->c_str());
+}
+
+Result<GgufFile> open_model_file(const std::string& path) {
+  if (is_hf_folder(path)) return hf_folder_open(path);
+  return gguf_open(path);
 }
 
 Result<std::unique_ptr<Model>> load_model(const std::string& path) {
-  auto f = gguf_open(path);
+  auto f = open_model_file(path);
   if (!f) return f.error();
   return load_model_from_gguf(std::make_shared<GgufFile>(std::move(*f)));
 }

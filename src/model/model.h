@@ -66,7 +66,10 @@ class Model {
   ForwardOptions options;
 };
 
-// Opens a model file and builds the model for its architecture.
+// A model path as a GGUF file: a .gguf file, or a Hugging Face folder seen through GGUF's conventions.
+Result<GgufFile> open_model_file(const std::string& path);
+
+// Opens a model file (or folder) and builds the model for its architecture.
 Result<std::unique_ptr<Model>> load_model(const std::string& path);
 Result<std::unique_ptr<Model>> load_model_from_gguf(std::shared_ptr<GgufFile> file);
 

@@ -13,6 +13,7 @@ namespace seek {
 
 void register_avx512_gemm_q8(KernelTable& t);  // avx512_gemm_q8.cpp
 void register_avx512_iquant_kernels(KernelTable& t);  // avx512_iquants.cpp
+void register_avx512_fp8_kernels(KernelTable& t);  // avx512_fp8.cpp
 
 namespace {
 
@@ -204,6 +205,7 @@ KernelTable make_avx512() {
   t.gemm_panel = gemm_panel;
   t.pack_panel = pack_panel;
   register_avx512_gemm_q8(t);
+  register_avx512_fp8_kernels(t);  // F8_E4M3 with block scales
   return t;
 }
 

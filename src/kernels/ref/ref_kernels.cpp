@@ -12,6 +12,7 @@ void register_legacy_quant_kernels(KernelTable& t);
 void register_kquant_kernels(KernelTable& t);
 void register_ref_gemm_q8(KernelTable& t);
 void register_iquant_kernels(KernelTable& t);
+void register_fp8_kernels(KernelTable& t);
 
 namespace {
 
@@ -115,6 +116,7 @@ KernelTable make_ref() {
   register_kquant_kernels(t);        // Q2_K..Q6_K, IQ4_XS: ref_kquants.cpp
   register_ref_gemm_q8(t);           // Q8_0 integer GEMM: ref_gemm_q8.cpp
   register_iquant_kernels(t);        // IQ2_XXS, IQ2_XS, IQ3_XXS, IQ1_S, IQ1_M (when built with codebooks)
+  register_fp8_kernels(t);           // F8_E4M3 with block scales: ref_fp8.cpp
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
   t.gemm_panel = gemm_panel;

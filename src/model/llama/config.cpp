@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "formats/gguf.h"
+#include "model/hf_folder.h"
 #include "model/loader.h"
 #include "model/llama/llama.h"
 
@@ -23,6 +24,10 @@ Result<LlamaConfig> llama_config_from_gguf(const GgufFile& f) {
   LlamaConfig c;
   c.arch = **arch;
   c.rope_style = c.arch == "qwen2" ? RopeStyle::Neox : RopeStyle::Norm;
+  // A Llama read straight from a Hugging Face folder keeps HF's q/k row order: rotate-half rotary.
+  auto neox = f.get_bool(kHfRopeNeoxKey);
+  if (!neox) return neox.error();
+  if (neox->value_or(false)) c.rope_style = RopeStyle::Neox;
   const std::string p = c.arch + ".";
   int64_t value_len = 0;
   SEEK_TRY(read_int(f, p + "block_count", &c.n_layers, true, 1, 4096));
