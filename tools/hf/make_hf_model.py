@@ -372,7 +372,7 @@ def _deepseek_v2_lite_config(vocab_size, bos, eos):
         "norm_topk_prob": False,
         "num_attention_heads": 4,
         "num_experts_per_tok": 3,
-        "num_hidden_layers": 3,
+        "num_hidden_layers": 26,  # llama.cpp tells V2-Lite (no q LoRA) apart by its layer count: 26 or 27
         "num_key_value_heads": 4,
         "pretraining_tp": 1,
         "q_lora_rank": None,
