@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,8 +17,22 @@
 
 namespace seek::test {
 
+// This process's scratch folder (removed when the process exits), so test files never pile up in /tmp.
+inline std::filesystem::path test_dir() {
+  return std::filesystem::temp_directory_path() / ("seek_test_" + std::to_string(getpid()));
+}
+
 inline std::string temp_path(const std::string& prefix, const std::string& name) {
-  return (std::filesystem::temp_directory_path() / (prefix + std::to_string(getpid()) + "_" + name)).string();
+  static const bool made = [] {
+    std::filesystem::create_directories(test_dir());
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(test_dir(), ec);
+    });
+    return true;
+  }();
+  (void)made;
+  return (test_dir() / (prefix + name)).string();
 }
 
 // BOS (0) and n - 1 ids spread over the vocabulary, avoiding the special tokens at its ends.
