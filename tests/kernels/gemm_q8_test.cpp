@@ -114,5 +114,24 @@ TEST(GemmQ8, Avx512PacksLikeReference) {
   }
 }
 
+// The AVX-512 activation quantiser must write the reference's bytes exactly (llama.cpp's quantize_row_q8_0),
+// including ties, which roundf rounds away from zero: with max|x| = 127 the scale is 1 and x = k + 0.5 is a tie.
+TEST(GemmQ8, Avx512QuantiserIsBitIdentical) {
+  if (!cpu_has_avx512() || !avx512_kernels()) GTEST_SKIP() << "CPU has no AVX-512";
+  std::mt19937 rng(9);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(32 * 300));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = nd(rng) * std::exp(nd(rng) * 3.0f);
+  for (int j = 0; j < 32; ++j) x[size_t(j)] = 0.0f;  // an all-zero block (scale 0)
+  for (int j = 0; j < 32; ++j) x[size_t(32 + j)] = j == 0 ? 127.0f : float(j % 2 ? 1 : -1) * (float(j) + 0.5f);
+  std::vector<uint8_t> a(row_bytes(GgmlType::Q8_0, int64_t(x.size()))), b(a.size());
+  quantize_row_q8_0(x.data(), a.data(), int64_t(x.size()));
+  avx512_kernels()->quantize_q8_0(x.data(), b.data(), int64_t(x.size()));
+  ASSERT_EQ(a, b);
+  const BlockQ8_0* ties = reinterpret_cast<const BlockQ8_0*>(a.data()) + 1;
+  EXPECT_EQ(ties->qs[1], 2);    // 1.5 -> 2
+  EXPECT_EQ(ties->qs[2], -3);   // -2.5 -> -3
+}
+
 }  // namespace
 }  // namespace seek

@@ -1,5 +1,5 @@
 // Q8_0 prefill GEMM in integers with AVX-512 VNNI (layout and contract in kernels.h; scalar twin in
-// ref/ref_gemm_q8.cpp). Weights are packed so that one 512-bit vector holds 4 consecutive weights of 16 rows,
+// ref/ref_gemm_q8.cpp), and the activation quantiser that feeds it and the decode dots. Weights are packed so that one 512-bit vector holds 4 consecutive weights of 16 rows,
 // offset to unsigned bytes; a token's 4 matching quants are broadcast, and one vpdpbusd adds 64 products into 16
 // row sums. The +128 offset is taken back per block with the token's quant sum: sum (w + 128) x - 128 sum x.
 #include <immintrin.h>
@@ -113,11 +113,38 @@ void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd,
   }
 }
 
+// Rounds half away from zero, as roundf does (the vector rounding modes only round half to even).
+inline __m512 round_away(__m512 v) {
+  const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m512 frac = _mm512_sub_ps(v, t);  // exact
+  const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(frac), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m512 one = _mm512_or_ps(_mm512_set1_ps(1.0f), _mm512_and_ps(v, _mm512_set1_ps(-0.0f)));  // copysign(1, v)
+  return _mm512_mask_add_ps(t, up, t, one);
+}
+
+// quantize_row_q8_0 bit for bit (d = max|x| / 127 rounded to f16, q = roundf(x / d) with the unrounded d).
+void quantize_q8_0(const float* x, uint8_t* out, int64_t n) {
+  BlockQ8_0* b = reinterpret_cast<BlockQ8_0*>(out);
+  for (int64_t k = 0; k < n / kQK8_0; ++k) {
+    const __m512 v0 = _mm512_loadu_ps(x + k * kQK8_0), v1 = _mm512_loadu_ps(x + k * kQK8_0 + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    b[k].d = uint16_t(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    const __m512 vid = _mm512_set1_ps(id);
+    const __m512i q0 = _mm512_cvttps_epi32(round_away(_mm512_mul_ps(v0, vid)));
+    const __m512i q1 = _mm512_cvttps_epi32(round_away(_mm512_mul_ps(v1, vid)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b[k].qs), _mm512_cvtepi32_epi8(q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b[k].qs + 16), _mm512_cvtepi32_epi8(q1));
+  }
+}
+
 }  // namespace
 
 void register_avx512_gemm_q8(KernelTable& t) {
   t.pack_q8_0_panel = pack;
   t.gemm_q8_0_panel = gemm;
+  t.quantize_q8_0 = quantize_q8_0;
 }
 
 }  // namespace seek
