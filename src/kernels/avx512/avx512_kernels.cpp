@@ -10,6 +10,8 @@
 
 namespace seek {
 
+void register_avx512_quant_kernels(KernelTable& t);  // avx512_quants.cpp
+
 namespace {
 
 inline __mmask16 tail_mask(int64_t rem) { return __mmask16((1u << rem) - 1); }
@@ -220,6 +222,7 @@ KernelTable make_avx512() {
   t.by_type[uint32_t(GgmlType::F16)] = {dequant_half<false>, vdot_half<false>};
   t.by_type[uint32_t(GgmlType::BF16)] = {dequant_half<true>, vdot_half<true>};
   t.by_type[uint32_t(GgmlType::Q8_0)] = {dequant_q8_0, vdot_q8_0, vdot_q8_0_q8};
+  register_avx512_quant_kernels(t);  // Q4_0, Q2_K..Q6_K, IQ4_XS: avx512_quants.cpp
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
   t.gemm_panel = gemm_panel;
