@@ -147,11 +147,16 @@ struct Q3K {
   using Block = BlockQ3K;
   static constexpr int kOffset = 4;  // u = low 2 bits + 4 * hmask bit, 0..7
   static constexpr bool kMin = false;
+  // 16 six-bit scales (unpack_scales_q3k): low nibbles of bytes 0-7 for groups 0-7, high nibbles for 8-15;
+  // top 2 bits of group g at bits 2 (g / 4) of byte 8 + g % 4. Four groups per 32-bit word.
   static void scales(const Block& b, __m512* a, __m512* m) {
-    alignas(16) int8_t s[16];
-    unpack_scales_q3k(b.scales, s);
-    *a = _mm512_mul_ps(_mm512_set1_ps(half_to_float(b.d)),
-                       _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(s)))));
+    uint32_t w[3];
+    std::memcpy(w, b.scales, 12);
+    const uint32_t low[4] = {w[0] & 0x0f0f0f0f, w[1] & 0x0f0f0f0f, (w[0] >> 4) & 0x0f0f0f0f, (w[1] >> 4) & 0x0f0f0f0f};
+    uint32_t s[4];
+    for (int k = 0; k < 4; ++k) s[k] = low[k] | ((w[2] >> (2 * k)) & 0x03030303) << 4;
+    const __m128i v = _mm_sub_epi8(_mm_setr_epi32(int(s[0]), int(s[1]), int(s[2]), int(s[3])), _mm_set1_epi8(32));
+    *a = _mm512_mul_ps(_mm512_set1_ps(half_to_float(b.d)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v)));
     *m = _mm512_setzero_ps();
   }
   static __m512i codes(const Block& b, int c) { return add_high_bit(two_bits64(b.qs, c), b.hmask, c, 4); }
@@ -183,13 +188,17 @@ struct IQ4XS {
   using Block = BlockIQ4XS;
   static constexpr int kOffset = 128;  // u = level + 128, 1..241
   static constexpr bool kMin = false;
+  // ls_g: low nibble g % 2 of scales_l[g / 2], high 2 bits at bits 2g of scales_h; each used by 2 groups of 16.
   static void scales(const Block& b, __m512* a, __m512* m) {
-    alignas(16) int8_t ls[16];
-    for (int g = 0; g < 8; ++g)
-      ls[2 * g] = ls[2 * g + 1] =
-          int8_t((((b.scales_l[g / 2] >> (4 * (g % 2))) & 0xF) | (((b.scales_h >> (2 * g)) & 3) << 4)) - 32);
-    *a = _mm512_mul_ps(_mm512_set1_ps(half_to_float(b.d)),
-                       _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(ls)))));
+    uint32_t l;
+    std::memcpy(&l, b.scales_l, 4);
+    const __m128i lo = _mm_cvtsi32_si128(int(l & 0x0f0f0f0f)), hi = _mm_cvtsi32_si128(int((l >> 4) & 0x0f0f0f0f));
+    const __m128i nib = _mm_cvtepu8_epi16(_mm_unpacklo_epi8(lo, hi));  // 8 words, group order
+    const __m128i top = _mm_srlv_epi16(_mm_set1_epi16(short(b.scales_h)), _mm_setr_epi16(0, 2, 4, 6, 8, 10, 12, 14));
+    const __m128i ls = _mm_sub_epi16(_mm_or_si128(nib, _mm_slli_epi16(_mm_and_si128(top, _mm_set1_epi16(3)), 4)),
+                                     _mm_set1_epi16(32));
+    const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(ls, ls), _mm_unpacklo_epi16(ls, ls));
+    *a = _mm512_mul_ps(_mm512_set1_ps(half_to_float(b.d)), _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(pairs)));
     *m = _mm512_setzero_ps();
   }
   // Groups 2c and 2c+1: 128-bit lanes [lo, hi] of qs[32c .. +15] and [lo, hi] of qs[32c+16 .. +31], then the
@@ -239,7 +248,9 @@ struct Q40 {
 template <class T>
 float dot_q8_units(const typename T::Block* w, const BlockQ8_0* xq, int64_t units) {
   const __m512i ones = _mm512_set1_epi8(1), offset = _mm512_set1_epi8(char(T::kOffset));
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  // One accumulator per chunk (and per chunk for the min terms), so no FMA waits on another in a super-block.
+  __m512 acc[4], accm[4];
+  for (int c = 0; c < 4; ++c) acc[c] = accm[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < units; ++i) {
     const BlockQ8_0* x = xq + 8 * i;
     __m512 a, b;
@@ -253,15 +264,19 @@ float dot_q8_units(const typename T::Block* w, const BlockQ8_0* xq, int64_t unit
       const __m512i idx = load_index(kChunkGroup[c]);
       __m512i suq = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, qx);
       if constexpr (T::kOffset != 0) suq = _mm512_sub_epi32(suq, _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, qx));
-      __m512& acc = c % 2 ? acc1 : acc0;
-      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(suq), _mm512_permutexvar_ps(idx, fa), acc);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(suq), _mm512_permutexvar_ps(idx, fa), acc[c]);
       if constexpr (T::kMin) {
         const __m512i sq = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, qx);
-        acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(sq), _mm512_permutexvar_ps(idx, fb), acc);
+        accm[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sq), _mm512_permutexvar_ps(idx, fb), accm[c]);
       }
     }
   }
-  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+  if constexpr (T::kMin) {
+    const __m512 mins = _mm512_add_ps(_mm512_add_ps(accm[0], accm[1]), _mm512_add_ps(accm[2], accm[3]));
+    return _mm512_reduce_add_ps(_mm512_sub_ps(sum, mins));
+  }
+  return _mm512_reduce_add_ps(sum);
 }
 
 // The 16 weights 64c + 16k .. +15 of a unit as floats: a_g * (u - kOffset) - b_g, g = 4c + k, formed with the
