@@ -2,6 +2,7 @@
 // per type and kernel table, reported as bytes of weights read per second (the decode speed limit).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -15,33 +16,67 @@ void register_avx2_fp8_kernels(KernelTable& t);  // src/kernels/avx2/avx2_fp8.cp
 
 namespace {
 
-void matvec(benchmark::State& state, GgmlType type, bool simd) {
-  const KernelTable& k = simd && cpu_has_avx512() ? *avx512_kernels() : ref_kernels();
-  const int64_t rows = 8192, cols = 4096;
-  const size_t rb = row_bytes(type, cols);
-  std::vector<uint8_t> w(rb * rows);
+enum class Path { Q8, F32, Dequant };
+
+// A weight matrix of 4096 columns and enough rows to fill ~64 MiB (twice the L3), so each pass streams it from
+// memory as decode does.
+struct Weights {
+  int64_t rows, cols = 4096;
+  size_t rb;
+  std::vector<uint8_t> w;
+};
+
+Weights make_weights(GgmlType type) {
+  Weights m;
+  m.rb = row_bytes(type, m.cols);
+  m.rows = std::max<int64_t>(8192, int64_t((64u << 20) / m.rb));
+  m.w.resize(m.rb * size_t(m.rows));
   std::mt19937 rng(1);
-  std::vector<float> tmp(cols), x(cols), y(rows);
+  std::vector<float> tmp(size_t(m.cols));
   std::normal_distribution<float> d(0, 1);
-  for (auto& v : x) v = d(rng);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (auto& v : tmp) v = d(rng);
-    if (type == GgmlType::Q8_0) quantize_row_q8_0(tmp.data(), w.data() + r * rb, cols);
-    else if (type == GgmlType::F32) std::memcpy(w.data() + r * rb, tmp.data(), rb);
-    else for (size_t i = 0; i < rb; ++i) w[r * rb + i] = uint8_t(rng() & 0x3f);  // any bit pattern
-  }
-  std::vector<uint8_t> xq(row_bytes(GgmlType::Q8_0, cols));
-  for (auto _ : state) {
-    if (k.of(type).dot_q8) {  // as the decode path does: x quantised once, then every row
-      k.quantize_q8_0(x.data(), xq.data(), cols);
-      for (int64_t r = 0; r < rows; ++r)
-        y[size_t(r)] = k.of(type).dot_q8(w.data() + r * rb, reinterpret_cast<const BlockQ8_0*>(xq.data()), cols);
+  for (int64_t r = 0; r < m.rows; ++r) {
+    uint8_t* row = m.w.data() + size_t(r) * m.rb;
+    if (type == GgmlType::Q8_0 || type == GgmlType::F32) {
+      for (auto& v : tmp) v = d(rng);
+      if (type == GgmlType::Q8_0) quantize_row_q8_0(tmp.data(), row, m.cols);
+      else std::memcpy(row, tmp.data(), m.rb);
     } else {
-      for (int64_t r = 0; r < rows; ++r) y[size_t(r)] = k.of(type).dot(w.data() + r * rb, x.data(), cols);
+      for (size_t i = 0; i < m.rb; ++i) row[i] = uint8_t(rng() & 0x3f);  // any bit pattern; halves stay finite
+    }
+  }
+  return m;
+}
+
+// One matrix-vector product per iteration as the decode path runs it (x quantised once, then every row), or the
+// f32-activation dot, or the prefill's dequantisation of 32-row panels (weights read, floats written to L2).
+void matvec(benchmark::State& state, GgmlType type, bool simd, Path path) {
+  const KernelTable& k = simd && cpu_has_avx512() ? *avx512_kernels() : ref_kernels();
+  const TypeKernels& tk = k.of(type);
+  if ((path == Path::Q8 && !tk.dot_q8) || !tk.dot) {
+    state.SkipWithError("no kernel");
+    return;
+  }
+  const Weights m = make_weights(type);
+  std::mt19937 rng(2);
+  std::normal_distribution<float> d(0, 1);
+  std::vector<float> x(size_t(m.cols)), y(size_t(m.rows)), panel(size_t(kGemmPanelRows * m.cols));
+  for (auto& v : x) v = d(rng);
+  std::vector<uint8_t> xq(row_bytes(GgmlType::Q8_0, m.cols));
+  const auto* xb = reinterpret_cast<const BlockQ8_0*>(xq.data());
+  for (auto _ : state) {
+    if (path == Path::Q8) {
+      k.quantize_q8_0(x.data(), xq.data(), m.cols);
+      for (int64_t r = 0; r < m.rows; ++r) y[size_t(r)] = tk.dot_q8(m.w.data() + size_t(r) * m.rb, xb, m.cols);
+    } else if (path == Path::F32) {
+      for (int64_t r = 0; r < m.rows; ++r) y[size_t(r)] = tk.dot(m.w.data() + size_t(r) * m.rb, x.data(), m.cols);
+    } else {
+      for (int64_t r = 0; r < m.rows; ++r)
+        tk.dequant(m.w.data() + size_t(r) * m.rb, panel.data() + (r % kGemmPanelRows) * m.cols, m.cols);
+      benchmark::DoNotOptimize(panel.data());
     }
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(w.size()));
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.w.size()));
 }
 
 // FP8 E4M3 with DeepSeek's 128x128 block scales: 8192 x 7168 (DeepSeek-V3's hidden size) bytes, 59 MB, more
@@ -81,13 +116,31 @@ void matvec_fp8(benchmark::State& state, Fp8Table which) {
 BENCHMARK_CAPTURE(matvec_fp8, f8_e4m3_avx512, Fp8Table::Avx512)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(matvec_fp8, f8_e4m3_avx2, Fp8Table::Avx2)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(matvec_fp8, f8_e4m3_ref, Fp8Table::Ref)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, q8_0_avx512, GgmlType::Q8_0, true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, q8_0_ref, GgmlType::Q8_0, false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, f16_avx512, GgmlType::F16, true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, bf16_avx512, GgmlType::BF16, true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, f32_avx512, GgmlType::F32, true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, q4_K_ref, GgmlType::Q4_K, false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, q6_K_ref, GgmlType::Q6_K, false)->Unit(benchmark::kMillisecond);
+#define SEEK_BENCH(name, type, simd, path) \
+  BENCHMARK_CAPTURE(matvec, name, type, simd, path)->Unit(benchmark::kMillisecond)
+
+SEEK_BENCH(q8_0_avx512, GgmlType::Q8_0, true, Path::Q8);
+SEEK_BENCH(q8_0_ref, GgmlType::Q8_0, false, Path::Q8);
+SEEK_BENCH(f16_avx512, GgmlType::F16, true, Path::F32);
+SEEK_BENCH(bf16_avx512, GgmlType::BF16, true, Path::F32);
+SEEK_BENCH(f32_avx512, GgmlType::F32, true, Path::F32);
+
+// The quantised types: decode (q8_0 activations) on both tables, the f32-activation dot and dequantisation.
+#define SEEK_QUANT_BENCH(name, type)                            \
+  SEEK_BENCH(name##_avx512, type, true, Path::Q8);               \
+  SEEK_BENCH(name##_ref, type, false, Path::Q8);                 \
+  SEEK_BENCH(name##_f32act_avx512, type, true, Path::F32);       \
+  SEEK_BENCH(name##_f32act_ref, type, false, Path::F32);         \
+  SEEK_BENCH(name##_dequant_avx512, type, true, Path::Dequant);  \
+  SEEK_BENCH(name##_dequant_ref, type, false, Path::Dequant)
+
+SEEK_QUANT_BENCH(q4_0, GgmlType::Q4_0);
+SEEK_QUANT_BENCH(q4_K, GgmlType::Q4_K);
+SEEK_QUANT_BENCH(q5_K, GgmlType::Q5_K);
+SEEK_QUANT_BENCH(q6_K, GgmlType::Q6_K);
+SEEK_QUANT_BENCH(q2_K, GgmlType::Q2_K);
+SEEK_QUANT_BENCH(q3_K, GgmlType::Q3_K);
+SEEK_QUANT_BENCH(iq4_xs, GgmlType::IQ4_XS);
 
 }  // namespace
 }  // namespace seek

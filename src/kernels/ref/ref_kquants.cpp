@@ -138,9 +138,33 @@ float vdot(const uint8_t* row, const float* x, int64_t n) {
   return acc;
 }
 
+// Activations quantised to q8_0 (x = d_x * q_x per 32 values): a group of 16 or 32 weights lies inside one
+// activation block, so sum_j (a q_j - b) x_j = d_x * (a * sum(q q_x) - b * sum(q_x)). Both sums are exact
+// integers; only the scaling and the running sum round.
+template <UnpackFn kUnpack, int kBlockBytes>
+float vdot_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  Decoded d;
+  float acc = 0;
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    kUnpack(row + k * kBlockBytes, &d);
+    for (int g = 0; g < kQK_K / d.group; ++g) {
+      const int first = g * d.group;  // element index within the super-block
+      const BlockQ8_0& xb = xq[(k * kQK_K + first) / kQK8_0];
+      const int8_t* qx = xb.qs + first % kQK8_0;
+      int32_t sqq = 0, sq = 0;
+      for (int j = 0; j < d.group; ++j) {
+        sqq += int32_t(d.q[first + j]) * int32_t(qx[j]);
+        sq += qx[j];
+      }
+      acc += f16_to_f32(xb.d) * (d.a[g] * float(sqq) - d.b[g] * float(sq));
+    }
+  }
+  return acc;
+}
+
 template <UnpackFn kUnpack, class Block>
 TypeKernels kernels_of() {
-  return {dequant<kUnpack, sizeof(Block)>, vdot<kUnpack, sizeof(Block)>};
+  return {dequant<kUnpack, sizeof(Block)>, vdot<kUnpack, sizeof(Block)>, vdot_q8<kUnpack, sizeof(Block)>};
 }
 
 }  // namespace

@@ -52,6 +52,20 @@ float vdot_sym(const uint8_t* row, const float* x, int64_t n) {
   return acc;
 }
 
+// Q4_0 times q8_0 activations: per block d_w * d_x * (integer sum of (q - 8) * q_x), as Q8_0 does.
+float vdot_q4_0_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(row);
+  float acc = 0;
+  for (int64_t k = 0; k < n / kQK4_0; ++k) {
+    int q[32];
+    nibbles(b[k].qs, q);
+    int32_t s = 0;
+    for (int j = 0; j < 32; ++j) s += (q[j] - 8) * int32_t(xq[k].qs[j]);
+    acc += f16_to_f32(b[k].d) * f16_to_f32(xq[k].d) * float(s);
+  }
+  return acc;
+}
+
 // Q5_1: w = d*q + m
 void dequant_q5_1(const uint8_t* src, float* dst, int64_t n) {
   const BlockQ5_1* b = reinterpret_cast<const BlockQ5_1*>(src);
@@ -107,7 +121,7 @@ float vdot_iq4_nl(const uint8_t* row, const float* x, int64_t n) {
 }  // namespace
 
 void register_legacy_quant_kernels(KernelTable& t) {
-  t.by_type[uint32_t(GgmlType::Q4_0)] = {dequant_sym<BlockQ4_0, 8>, vdot_sym<BlockQ4_0, 8>};
+  t.by_type[uint32_t(GgmlType::Q4_0)] = {dequant_sym<BlockQ4_0, 8>, vdot_sym<BlockQ4_0, 8>, vdot_q4_0_q8};
   t.by_type[uint32_t(GgmlType::Q5_0)] = {dequant_sym<BlockQ5_0, 16>, vdot_sym<BlockQ5_0, 16>};
   t.by_type[uint32_t(GgmlType::Q5_1)] = {dequant_q5_1, vdot_q5_1};
   t.by_type[uint32_t(GgmlType::IQ4_NL)] = {dequant_iq4_nl, vdot_iq4_nl};
