@@ -62,6 +62,22 @@ TEST_P(DeepseekPresets, PrefillMatchesTokenByTokenDecode) {
   EXPECT_LT(rel_diff(run(**m, toks, 2, false), run(**m, toks, 2, true)), kF32Tolerance);
 }
 
+// Long batches take the GEMM form of absorbed attention (several 32-token chunks, a cache already holding earlier
+// tokens); it must agree with one token at a time.
+TEST_P(DeepseekPresets, BatchedAttentionAcrossChunksMatchesDecode) {
+  auto m = load_model(make_model(GetParam()));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const auto toks = prompt(110, int((*m)->n_vocab()));
+  const std::vector<int32_t> first(toks.begin(), toks.begin() + 41), second(toks.begin() + 41, toks.end());
+  ThreadPool pool(2);
+  Session s(**m, pool, 256);
+  std::vector<float> batched, part, logits;
+  ASSERT_TRUE(s.eval(first, true, batched).ok());
+  ASSERT_TRUE(s.eval(second, true, part).ok());  // 69 tokens after 41 cached: chunks of 32, 32 and 5
+  batched.insert(batched.end(), part.begin(), part.end());
+  EXPECT_LT(rel_diff(batched, run(**m, toks, 2, true)), kF32Tolerance);
+}
+
 TEST_P(DeepseekPresets, ThreadCountDoesNotChangeResults) {
   auto m = load_model(make_model(GetParam()));
   ASSERT_TRUE(m.ok()) << m.error().message;

@@ -19,6 +19,18 @@ struct MlaCache : ModelState {
   float* at(int64_t layer, int64_t pos) { return data.data() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
 };
 
+// One layer's cached latents packed for the batched absorbed attention of a prefill (mla_batched.cpp).
+struct LatentPanels {
+  int64_t n_kv = 0, W = 0, R = 0;
+  std::vector<float> scores;  // ceil(n_kv / 32) panels: 32 positions x W values, for S = X C^T
+  std::vector<float> values;  // ceil(R / 32) panels: 32 latent columns x n_kv positions, for ctx = P C[:, :R]
+};
+void build_latent_panels(MlaCache& cache, int64_t layer, int64_t n_kv, int64_t R, ThreadPool& pool, LatentPanels& out);
+// One head, n tokens at positions n_past..: ctx (n x R) = softmax(scale * [q_abs | q_rope] C^T, causal) C[:, :R].
+// q_abs is n x R; q_rope rows are ld_rope apart.
+void attend_head_batched(const LatentPanels& lp, const float* q_abs, const float* q_rope, int64_t ld_rope, int64_t n,
+                         int64_t n_past, int64_t rope_dim, float scale, float* ctx);
+
 // Interleaved (adjacent-pair) rotary embedding with YaRN frequency correction, as in DeepSeek's model.py.
 struct Rope {
   std::vector<double> freqs;  // one per pair

@@ -87,9 +87,15 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   }
   std::vector<float> o(static_cast<size_t>(n * H * V));
   const bool naive = options.mla == MlaMode::Naive;
+  // Segments of a batch (prefill) take the GEMM form: the cache packed once, then per head two products.
+  constexpr int64_t kBatchedMin = 16;
+  std::vector<LatentPanels> panels(segs.size());
+  for (size_t i = 0; i < segs.size(); ++i)
+    if (!naive && segs[i].n >= kBatchedMin)
+      build_latent_panels(*segs[i].cache, layer, segs[i].n_past + segs[i].n, R, pool, panels[i]);
   auto heads = [&](int ti, int nt) {
     std::vector<float> scores(static_cast<size_t>(max_kv));
-    std::vector<float> q_abs, ctx(static_cast<size_t>(R)), keys, vals;
+    std::vector<float> q_abs, ctx(static_cast<size_t>(R)), keys, vals, ctx_all;
     if (naive) {
       keys.resize(size_t(max_kv * nope));
       vals.resize(size_t(max_kv * V));
@@ -98,10 +104,19 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
     }
     for (int64_t hd = ti; hd < H; hd += nt) {
       const HeadProj p = head_proj(a, c, hd);
-      for (const Segment& sg : segs) {
+      for (size_t si = 0; si < segs.size(); ++si) {
+        const Segment& sg = segs[si];
         MlaCache& cache = *sg.cache;
         const int64_t n_kv = sg.n_past + sg.n;
         const float* q_head = q.data() + sg.begin * H * qk + hd * qk;  // row stride H * qk
+        if (!panels[si].scores.empty()) {
+          absorb_key(p, q_head, H * qk, sg.n, q_abs.data(), R);
+          ctx_all.resize(size_t(sg.n * R));
+          attend_head_batched(panels[si], q_abs.data(), q_head + nope, H * qk, sg.n, sg.n_past, rope_dim, scale,
+                              ctx_all.data());
+          matmul_serial(p.value, ctx_all.data(), R, sg.n, o.data() + sg.begin * H * V + hd * V, H * V);
+          continue;
+        }
         if (naive) {
           // Expand every cached latent into this head's key (nope part) and value.
           for (int64_t s = 0; s < n_kv; ++s) {

@@ -1,0 +1,99 @@
+// Absorbed MLA over a batch of tokens (prefill) as matrix products. Absorbed MLA is multi-query attention over the
+// latent cache: every head's query [q_abs | q_rope] (kv_lora_rank + qk_rope_head_dim wide) meets the same cached
+// rows [c_kv | k_rope]. So per head, S = X C^T (scores) and ctx = softmax(S) C[:, :kv_lora_rank] are two GEMMs
+// whose "weights" (the cache) are packed once per layer and serve every head. Causality is exploited by 32-token
+// chunks: chunk [t0, t1) only reads positions < n_past + t1.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/kernels.h"
+#include "model/deepseek/deepseek.h"
+#include "model/ops.h"
+
+namespace seek {
+
+namespace {
+
+constexpr int64_t P = kGemmPanelRows;  // 32
+
+int64_t blocks(int64_t n) { return (n + P - 1) / P; }
+
+}  // namespace
+
+void build_latent_panels(MlaCache& cache, int64_t layer, int64_t n_kv, int64_t R, ThreadPool& pool,
+                         LatentPanels& out) {
+  const KernelTable& k = kernels();
+  const int64_t W = cache.width;
+  out.n_kv = n_kv;
+  out.W = W;
+  out.R = R;
+  const int64_t nbs = blocks(n_kv), nbv = blocks(R);
+  out.scores.resize(size_t(nbs * W * P));
+  out.values.resize(size_t(nbv * n_kv * P));
+  pool.run([&](int ti, int nt) {
+    std::vector<float> tmp;
+    // Score panels: 32 cached positions as the panel's rows, k = the W latent values.
+    for (int64_t b = ti; b < nbs; b += nt) {
+      const int64_t s0 = b * P, nr = std::min(P, n_kv - s0);
+      const float* rows = cache.at(layer, s0);  // a layer's positions are consecutive rows of W floats
+      if (nr < P) {
+        tmp.assign(size_t(P * W), 0.0f);
+        std::copy(rows, rows + nr * W, tmp.begin());
+        rows = tmp.data();
+      }
+      k.pack_panel(rows, W, out.scores.data() + b * W * P);
+    }
+    // Value panels: 32 latent columns as the panel's rows, k = the positions (k-major: position s holds the
+    // 32 values cache(s)[32r .. 32r + 31]).
+    for (int64_t r = ti; r < nbv; r += nt) {
+      float* panel = out.values.data() + r * n_kv * P;
+      const int64_t c0 = r * P, nc = std::min(P, R - c0);
+      for (int64_t s = 0; s < n_kv; ++s) {
+        const float* src = cache.at(layer, s) + c0;
+        float* dst = panel + s * P;
+        std::copy(src, src + nc, dst);
+        std::fill(dst + nc, dst + P, 0.0f);
+      }
+    }
+  });
+}
+
+void attend_head_batched(const LatentPanels& lp, const float* q_abs, const float* q_rope, int64_t ld_rope, int64_t n,
+                         int64_t n_past, int64_t rope_dim, float scale, float* ctx) {
+  const KernelTable& k = kernels();
+  const int64_t W = lp.W, R = lp.R, n_kv_all = n_past + n;
+  thread_local std::vector<float> x, s;
+  for (int64_t t0 = 0; t0 < n; t0 += P) {
+    const int64_t t1 = std::min(n, t0 + P), m = t1 - t0, n_kv = n_past + t1, ld = blocks(n_kv) * P;
+    // X rows: [q_abs | q_rope] of the chunk's tokens.
+    x.resize(size_t(m * W));
+    for (int64_t t = 0; t < m; ++t) {
+      std::copy(q_abs + (t0 + t) * R, q_abs + (t0 + t + 1) * R, x.begin() + t * W);
+      std::copy(q_rope + (t0 + t) * ld_rope, q_rope + (t0 + t) * ld_rope + rope_dim, x.begin() + t * W + R);
+    }
+    // S = X C^T over the position blocks this chunk can see.
+    s.resize(size_t(m * ld));
+    for (int64_t b = 0; b < blocks(n_kv); ++b) {
+      const int64_t nr = std::min(P, n_kv_all - b * P);
+      // Tokens before the first that sees position 32b need nothing from this block.
+      const int64_t first = std::clamp(b * P - n_past - t0, int64_t(0), m);
+      if (first < m)
+        k.gemm_panel(lp.scores.data() + b * W * P, W, x.data() + first * W, W, m - first, s.data() + first * ld + b * P,
+                     ld, int(nr));
+    }
+    for (int64_t t = 0; t < m; ++t) {
+      float* row = s.data() + t * ld;
+      const int64_t len = n_past + t0 + t + 1;  // causal: positions 0 .. n_past + t
+      for (int64_t j = 0; j < len; ++j) row[j] *= scale;
+      softmax(row, len);
+      std::fill(row + len, row + n_kv, 0.0f);
+    }
+    // ctx = P C[:, :R]: the value panels' first n_kv positions.
+    for (int64_t r = 0; r < blocks(R); ++r)
+      k.gemm_panel(lp.values.data() + r * lp.n_kv * P, n_kv, s.data(), ld, m, ctx + t0 * R + r * P, R,
+                   int(std::min(P, R - r * P)));
+  }
+}
+
+}  // namespace seek
