@@ -25,6 +25,18 @@ inline __m512i row_pair(const uint8_t* row, int64_t b, bool second) {
   return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), _mm512_set1_epi8(char(0x80)));
 }
 
+// The f16 scales of block b of 16 rows (row i at rows + i * stride) as f32, rows past n_rows zero.
+inline __m512 row_scales16(const uint8_t* rows, size_t stride, int n_rows, int64_t b) {
+  if (n_rows <= 0) return _mm512_setzero_ps();
+  const __mmask16 live = n_rows >= 16 ? __mmask16(0xffff) : __mmask16((1u << n_rows) - 1);
+  const __m512i offs = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                          _mm512_set1_epi32(int32_t(stride)));
+  // 4 bytes at each block start: the f16 scale, then two quants we drop.
+  const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, offs,
+                                                  rows + size_t(b) * sizeof(BlockQ8_0), 1);
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
+}
+
 void pack(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t* panel) {
   const int64_t nb = K / kQK8_0;
   for (int64_t b = 0; b < nb; b += 2) {
@@ -33,8 +45,13 @@ void pack(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t
       __m512 r[16], out[16];
       for (int i = 0; i < 16; ++i) {
         const int row = h * 16 + i;
-        r[i] = _mm512_castsi512_ps(row < n_rows ? row_pair(rows + size_t(row) * row_stride, b, second)
-                                                : _mm512_set1_epi8(char(0x80)));
+        if (row < n_rows) {
+          const uint8_t* rp = rows + size_t(row) * row_stride;
+          _mm_prefetch(reinterpret_cast<const char*>(rp + size_t(b + 8) * sizeof(BlockQ8_0)), _MM_HINT_T0);
+          r[i] = _mm512_castsi512_ps(row_pair(rp, b, second));
+        } else {
+          r[i] = _mm512_castsi512_ps(_mm512_set1_epi8(char(0x80)));
+        }
       }
       transpose16(r, out);  // out[g]: group g of block b (g < 8) or block b + 1, for the 16 rows
       for (int g = 0; g < (second ? 16 : 8); ++g)
@@ -44,9 +61,8 @@ void pack(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t
     }
     for (int64_t bb = b; bb < b + (second ? 2 : 1); ++bb) {
       float* scales = reinterpret_cast<float*>(panel + size_t(bb) * kBlockBytes + 2 * kHalfBytes);
-      for (int row = 0; row < 32; ++row)
-        scales[row] = row < n_rows ? _cvtsh_ss(reinterpret_cast<const BlockQ8_0*>(rows + size_t(row) * row_stride)[bb].d)
-                                   : 0.0f;
+      _mm512_storeu_ps(scales, row_scales16(rows, row_stride, n_rows, bb));
+      _mm512_storeu_ps(scales + 16, row_scales16(rows + 16 * row_stride, row_stride, n_rows - 16, bb));
     }
   }
 }
