@@ -70,6 +70,25 @@ DeepseekConfig v3_bench() {
   return c;
 }
 
+// DeepSeek-V2-Lite's shape (no q LoRA, softmax routing without groups, 64 experts with 6 active, 2 shared, one
+// leading dense block, 16 heads over a 512-wide latent) at 2.6B parameters for benchmarks: hidden 1536 and expert
+// width 256 instead of 2048 and 1408, 26 layers (the count llama.cpp recognises V2-Lite by).
+DeepseekConfig v2_lite_bench() {
+  DeepseekConfig c = v3_bench();
+  c.dim = 1536;
+  c.n_layers = 26;
+  c.inter_dim = 8192;
+  c.moe_inter_dim = 256;
+  c.q_lora_rank = 0;
+  c.score_func = ScoreFunc::Softmax;
+  c.norm_topk_prob = false;
+  c.route_scale = 1.0f;
+  c.n_expert_groups = 1;
+  c.n_limited_groups = 1;
+  c.n_shared_experts = 2;
+  return c;
+}
+
 DeepseekConfig v2_lite_tiny() {
   DeepseekConfig c = v3_tiny();
   c.n_mtp_layers = 0;
@@ -218,7 +237,9 @@ void write_metadata(GgufWriter& w, const SyntheticSpec& s, const SyntheticVocab&
 
 }  // namespace
 
-std::vector<std::string> synthetic_presets() { return {"v3-tiny", "v3-tiny-kvb", "v2-lite-tiny", "v3-bench"}; }
+std::vector<std::string> synthetic_presets() {
+  return {"v3-tiny", "v3-tiny-kvb", "v2-lite-tiny", "v3-bench", "v2-lite-bench"};
+}
 
 std::optional<SyntheticSpec> synthetic_preset(const std::string& name) {
   SyntheticSpec s;
@@ -233,6 +254,11 @@ std::optional<SyntheticSpec> synthetic_preset(const std::string& name) {
     s.c = v3_bench();
     s.type = GgmlType::Q8_0;
     s.vocab_pad_to = 129280;
+  } else if (name == "v2-lite-bench") {
+    s.c = v2_lite_bench();
+    s.type = GgmlType::Q8_0;
+    s.split_mla = false;
+    s.vocab_pad_to = 102400;
   } else if (name == "v2-lite-tiny") {
     s.c = v2_lite_tiny();
     s.split_mla = false;
