@@ -1,0 +1,247 @@
+// AVX2 kernels of Q4_0, Q4_K and Q6_K: dequantisation (bit-identical to the reference: the same products and
+// differences per element), the dot product with f32 activations (the reference's per-group structure), and the
+// dot product with q8_0-quantised activations (exact integer sums per q8_0 block, scaled in float; decode's path).
+// Every type's codes are first unpacked into 32 bytes in element order, one q8_0 block's worth.
+#include "core/half.h"
+#include "kernels/avx2/avx2_util.h"
+#include "quant/blocks.h"
+
+namespace seek::avx2 {
+
+namespace {
+
+inline __m256i mask8(int v) { return _mm256_set1_epi8(char(v)); }
+
+// 32 int8 codes to four vectors of 8 floats, in element order (exact).
+inline void i8x32_to_ps(__m256i c, __m256 out[4]) {
+  const __m128i lo = _mm256_castsi256_si128(c), hi = _mm256_extracti128_si256(c, 1);
+  out[0] = i8x8_to_ps(lo);
+  out[1] = i8x8_to_ps(_mm_srli_si128(lo, 8));
+  out[2] = i8x8_to_ps(hi);
+  out[3] = i8x8_to_ps(_mm_srli_si128(hi, 8));
+}
+
+// Sum of q * x over 32 elements (codes c, floats x), in 8 lanes.
+inline __m256 dot_codes_ps(__m256i c, const float* x) {
+  __m256 q[4];
+  i8x32_to_ps(c, q);
+  __m256 s = _mm256_mul_ps(q[0], _mm256_loadu_ps(x));
+  for (int j = 1; j < 4; ++j) s = _mm256_fmadd_ps(q[j], _mm256_loadu_ps(x + 8 * j), s);
+  return s;
+}
+
+inline __m256 sum32(const float* x) {
+  return _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
+                       _mm256_add_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
+}
+
+// ---- Q4_0: w = d * (q - 8); byte j holds element j (low nibble) and j + 16 (high nibble).
+
+inline __m256i q4_0_codes(const BlockQ4_0& b) {
+  const __m128i v = loadu128(b.qs);
+  const __m128i lo = _mm_and_si128(v, _mm_set1_epi8(0xF)), hi = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0xF));
+  return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), mask8(8));
+}
+
+void dequant_q4_0(const uint8_t* src, float* dst, int64_t n) {
+  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(src);
+  for (int64_t k = 0; k < n / kQK4_0; ++k) {
+    const __m256 d = _mm256_set1_ps(half_to_float(b[k].d));
+    __m256 q[4];
+    i8x32_to_ps(q4_0_codes(b[k]), q);
+    for (int j = 0; j < 4; ++j) _mm256_storeu_ps(dst + 32 * k + 8 * j, _mm256_mul_ps(q[j], d));
+  }
+}
+
+float vdot_q4_0(const uint8_t* row, const float* x, int64_t n) {
+  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(row);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t k = 0; k < n / kQK4_0; ++k)
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(b[k].d)), dot_codes_ps(q4_0_codes(b[k]), x + 32 * k), acc);
+  return hsum(acc);
+}
+
+inline __m256 q4_0_q8_block(const BlockQ4_0& w, const BlockQ8_0& x, __m256 acc) {
+  const __m256 d = _mm256_set1_ps(half_to_float(w.d) * half_to_float(x.d));
+  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_i8_pairs(q4_0_codes(w), loadu256(x.qs))), d, acc);
+}
+
+float vdot_q4_0_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(row);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  const int64_t nb = n / kQK4_0;
+  int64_t k = 0;
+  for (; k + 2 <= nb; k += 2) {
+    acc0 = q4_0_q8_block(b[k], xq[k], acc0);
+    acc1 = q4_0_q8_block(b[k + 1], xq[k + 1], acc1);
+  }
+  if (k < nb) acc0 = q4_0_q8_block(b[k], xq[k], acc0);
+  return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+// ---- Q4_K: 8 groups of 32, w = d * sc[g] * q - dmin * m[g], q in 0..15; chunk c of qs holds group 2c in its
+// low nibbles and group 2c + 1 in its high nibbles.
+
+struct Q4KScales {
+  float a[8], b[8];    // a = d * sc, b = dmin * m, formed as the reference forms them
+  int16_t sc[8], m[8];
+};
+
+inline void q4_k_scales(const BlockQ4K& blk, Q4KScales* s) {
+  const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
+  for (int g = 0; g < 8; ++g) {
+    uint8_t sc, m;
+    unpack_scale_min_k4(g, blk.scales, &sc, &m);
+    s->sc[g] = sc;
+    s->m[g] = m;
+    s->a[g] = d * float(sc);
+    s->b[g] = dmin * float(m);
+  }
+}
+
+// Codes 0..15 of group g (32 elements).
+inline __m256i q4_k_codes(const BlockQ4K& blk, int g) {
+  const __m256i v = loadu256(blk.qs + 32 * (g / 2));
+  return _mm256_and_si256(g % 2 ? _mm256_srli_epi16(v, 4) : v, mask8(0xF));
+}
+
+void dequant_q4_k(const uint8_t* src, float* dst, int64_t n) {
+  const BlockQ4K* b = reinterpret_cast<const BlockQ4K*>(src);
+  Q4KScales s;
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    q4_k_scales(b[k], &s);
+    for (int g = 0; g < 8; ++g) {
+      const __m256 a = _mm256_set1_ps(s.a[g]), m = _mm256_set1_ps(s.b[g]);
+      __m256 q[4];
+      i8x32_to_ps(q4_k_codes(b[k], g), q);
+      for (int j = 0; j < 4; ++j)  // a * q - b, two roundings as in the reference (no FMA)
+        _mm256_storeu_ps(dst + kQK_K * k + 32 * g + 8 * j, _mm256_sub_ps(_mm256_mul_ps(a, q[j]), m));
+    }
+  }
+}
+
+// sum (a q - b) x = a * sum(q x) - b * sum(x), per group.
+float vdot_q4_k(const uint8_t* row, const float* x, int64_t n) {
+  const BlockQ4K* b = reinterpret_cast<const BlockQ4K*>(row);
+  Q4KScales s;
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    q4_k_scales(b[k], &s);
+    for (int g = 0; g < 8; ++g) {
+      const float* xg = x + kQK_K * k + 32 * g;
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(s.a[g]), dot_codes_ps(q4_k_codes(b[k], g), xg), acc);
+      acc = _mm256_fnmadd_ps(_mm256_set1_ps(s.b[g]), sum32(xg), acc);
+    }
+  }
+  return hsum(acc);
+}
+
+// Group g meets q8_0 block g of the super-block: d_x * (d * sc * sum(q qx) - dmin * m * sum(qx)). The integer
+// sums (times sc or m, by madd with the 16-bit factor) are exact; the d_x-scaled sums of the 8 groups gather in
+// two vectors that d and dmin multiply once per super-block.
+float vdot_q4_k_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const BlockQ4K* b = reinterpret_cast<const BlockQ4K*>(row);
+  const __m256i ones = mask8(1);
+  Q4KScales s;
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    q4_k_scales(b[k], &s);
+    __m256 fd = _mm256_setzero_ps(), fm = _mm256_setzero_ps();
+    for (int g = 0; g < 8; ++g) {
+      const BlockQ8_0& xb = xq[8 * k + g];
+      const __m256i qx = loadu256(xb.qs);
+      const __m256 dx = _mm256_set1_ps(half_to_float(xb.d));
+      // q <= 15 and |qx| <= 127: the pair sums of maddubs stay far from int16 saturation
+      const __m256i qq = _mm256_madd_epi16(_mm256_maddubs_epi16(q4_k_codes(b[k], g), qx), _mm256_set1_epi16(s.sc[g]));
+      const __m256i sx = _mm256_madd_epi16(_mm256_maddubs_epi16(ones, qx), _mm256_set1_epi16(s.m[g]));
+      fd = _mm256_fmadd_ps(_mm256_cvtepi32_ps(qq), dx, fd);
+      fm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sx), dx, fm);
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(b[k].d)), fd, acc);
+    acc = _mm256_fnmadd_ps(_mm256_set1_ps(half_to_float(b[k].dmin)), fm, acc);
+  }
+  return hsum(acc);
+}
+
+// ---- Q6_K: 16 groups of 16, w = d * scales[g] * (q - 32), q in 0..63; see BlockQ6K for the bit planes.
+
+// Signed codes q - 32 of elements 128h + 32j .. 128h + 32j + 31 (j = 0..3); each 128-bit lane is one group.
+inline __m256i q6_k_codes(const BlockQ6K& blk, int h, int j) {
+  const __m256i ql = loadu256(blk.ql + 64 * h + 32 * (j % 2));
+  const __m256i qh = loadu256(blk.qh + 32 * h);
+  const __m256i low = _mm256_and_si256(j < 2 ? ql : _mm256_srli_epi16(ql, 4), mask8(0xF));
+  // bits 2j, 2j+1 of qh become bits 4, 5 (the 16-bit shifts cannot carry bits across bytes once masked)
+  const __m256i hb = _mm256_and_si256(qh, mask8(3 << (2 * j)));
+  const __m256i high = j == 0 ? _mm256_slli_epi16(hb, 4) : j == 1 ? _mm256_slli_epi16(hb, 2) : j == 2 ? hb : _mm256_srli_epi16(hb, 2);
+  return _mm256_sub_epi8(_mm256_or_si256(low, high), mask8(32));
+}
+
+void dequant_q6_k(const uint8_t* src, float* dst, int64_t n) {
+  const BlockQ6K* b = reinterpret_cast<const BlockQ6K*>(src);
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    const float d = half_to_float(b[k].d);
+    for (int h = 0; h < 2; ++h)
+      for (int j = 0; j < 4; ++j) {
+        const int g = 8 * h + 2 * j;  // elements 0..15 of the 32 are group g, 16..31 group g + 1
+        const __m256 a0 = _mm256_set1_ps(d * float(b[k].scales[g])), a1 = _mm256_set1_ps(d * float(b[k].scales[g + 1]));
+        __m256 q[4];
+        i8x32_to_ps(q6_k_codes(b[k], h, j), q);
+        float* out = dst + kQK_K * k + 16 * g;
+        _mm256_storeu_ps(out, _mm256_mul_ps(a0, q[0]));
+        _mm256_storeu_ps(out + 8, _mm256_mul_ps(a0, q[1]));
+        _mm256_storeu_ps(out + 16, _mm256_mul_ps(a1, q[2]));
+        _mm256_storeu_ps(out + 24, _mm256_mul_ps(a1, q[3]));
+      }
+  }
+}
+
+float vdot_q6_k(const uint8_t* row, const float* x, int64_t n) {
+  const BlockQ6K* b = reinterpret_cast<const BlockQ6K*>(row);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    const float d = half_to_float(b[k].d);
+    for (int h = 0; h < 2; ++h)
+      for (int j = 0; j < 4; ++j) {
+        const int g = 8 * h + 2 * j;
+        const float* xg = x + kQK_K * k + 16 * g;
+        __m256 q[4];
+        i8x32_to_ps(q6_k_codes(b[k], h, j), q);
+        const __m256 s0 = _mm256_fmadd_ps(q[1], _mm256_loadu_ps(xg + 8), _mm256_mul_ps(q[0], _mm256_loadu_ps(xg)));
+        const __m256 s1 = _mm256_fmadd_ps(q[3], _mm256_loadu_ps(xg + 24), _mm256_mul_ps(q[2], _mm256_loadu_ps(xg + 16)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * float(b[k].scales[g])), s0, acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * float(b[k].scales[g + 1])), s1, acc);
+      }
+  }
+  return hsum(acc);
+}
+
+// q8_0 block 4h + j of the super-block covers groups 8h + 2j (low lane) and 8h + 2j + 1 (high lane): madd with
+// the two int16 scales gives sc * sum((q - 32) qx) per lane exactly (|lane| < 2^22, exact in float too).
+float vdot_q6_k_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const BlockQ6K* b = reinterpret_cast<const BlockQ6K*>(row);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    __m256 fx = _mm256_setzero_ps();
+    for (int h = 0; h < 2; ++h)
+      for (int j = 0; j < 4; ++j) {
+        const int g = 8 * h + 2 * j;
+        const BlockQ8_0& xb = xq[8 * k + 4 * h + j];
+        const __m256i c = q6_k_codes(b[k], h, j), qx = loadu256(xb.qs);
+        const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(c, c), _mm256_sign_epi8(qx, c));  // |c| <= 32
+        const __m256i sc = _mm256_set_m128i(_mm_set1_epi16(b[k].scales[g + 1]), _mm_set1_epi16(b[k].scales[g]));
+        fx = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(p, sc)), _mm256_set1_ps(half_to_float(xb.d)), fx);
+      }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(b[k].d)), fx, acc);
+  }
+  return hsum(acc);
+}
+
+}  // namespace
+
+void register_q4_q6_kernels(KernelTable& t) {
+  t.by_type[uint32_t(GgmlType::Q4_0)] = {dequant_q4_0, vdot_q4_0, vdot_q4_0_q8};
+  t.by_type[uint32_t(GgmlType::Q4_K)] = {dequant_q4_k, vdot_q4_k, vdot_q4_k_q8};
+  t.by_type[uint32_t(GgmlType::Q6_K)] = {dequant_q6_k, vdot_q6_k, vdot_q6_k_q8};
+}
+
+}  // namespace seek::avx2

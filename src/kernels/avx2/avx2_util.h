@@ -1,0 +1,43 @@
+// Helpers shared by the AVX2 kernel files (horizontal sums, half loads, the signed 8-bit dot product) and the
+// registration functions each file exposes to avx2_kernels.cpp. Include only from src/kernels/avx2/: these files
+// are compiled with -mavx2 -mfma -mf16c, and nothing here may run on a CPU without them.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace seek::avx2 {
+
+// Each kernel file fills its entries of the table (the rest keep the reference kernels).
+void register_float_kernels(KernelTable& t);   // avx2_kernels.cpp: F32/F16/BF16, axpy, dot_f32
+void register_q8_0_kernels(KernelTable& t);    // avx2_q8_0.cpp: Q8_0, quantize_q8_0
+void register_gemm_kernels(KernelTable& t);    // avx2_gemm.cpp: pack_panel, gemm_panel
+void register_q4_q6_kernels(KernelTable& t);   // avx2_quants.cpp: Q4_0, Q4_K, Q6_K
+
+inline float hsum(__m256 v) {
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+inline __m256i loadu256(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline __m128i loadu128(const void* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+
+// One half to float with the F16C instruction (exact, like the scalar f16_to_f32).
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+// 8 int8 values (the low 8 bytes of v) to floats, exactly.
+inline __m256 i8x8_to_ps(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)); }
+
+// Sum of products of 32 signed bytes, as 8 int32 lanes (each lane the sum of 4 products). AVX2 has no signed x
+// signed byte multiply, so |a| (unsigned) meets b carrying a's sign: maddubs sums pairs into int16 without
+// saturating as long as |a| * |b| * 2 <= 32767, true for the q8_0 range |q| <= 127 (127 * 128 * 2 = 32512).
+inline __m256i dot_i8_pairs(__m256i a, __m256i b) {
+  const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+}  // namespace seek::avx2
