@@ -12,8 +12,24 @@
 namespace seek {
 namespace {
 
-void matvec(benchmark::State& state, GgmlType type, bool simd) {
-  const KernelTable& k = simd && cpu_has_avx512() ? *avx512_kernels() : ref_kernels();
+enum class Table { Ref, Avx2, Avx512 };
+
+// The table to measure, or null when this CPU cannot run it.
+const KernelTable* table(Table t) {
+  switch (t) {
+    case Table::Ref: return &ref_kernels();
+    case Table::Avx2: return cpu_has_avx2() ? avx2_kernels() : nullptr;
+    case Table::Avx512: return cpu_has_avx512() ? avx512_kernels() : nullptr;
+  }
+  return nullptr;
+}
+
+void matvec(benchmark::State& state, GgmlType type, Table which) {
+  if (!table(which)) {
+    state.SkipWithError("this CPU cannot run the table");
+    return;
+  }
+  const KernelTable& k = *table(which);
   const int64_t rows = 8192, cols = 4096;
   const size_t rb = row_bytes(type, cols);
   std::vector<uint8_t> w(rb * rows);
@@ -41,13 +57,25 @@ void matvec(benchmark::State& state, GgmlType type, bool simd) {
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(w.size()));
 }
 
-BENCHMARK_CAPTURE(matvec, q8_0_avx512, GgmlType::Q8_0, true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, q8_0_ref, GgmlType::Q8_0, false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, f16_avx512, GgmlType::F16, true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, bf16_avx512, GgmlType::BF16, true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, f32_avx512, GgmlType::F32, true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, q4_K_ref, GgmlType::Q4_K, false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(matvec, q6_K_ref, GgmlType::Q6_K, false)->Unit(benchmark::kMillisecond);
+#define SEEK_MATVEC(name, type, table) \
+  BENCHMARK_CAPTURE(matvec, name, type, table)->Unit(benchmark::kMillisecond)
+
+SEEK_MATVEC(q8_0_avx512, GgmlType::Q8_0, Table::Avx512);
+SEEK_MATVEC(q8_0_avx2, GgmlType::Q8_0, Table::Avx2);
+SEEK_MATVEC(q8_0_ref, GgmlType::Q8_0, Table::Ref);
+SEEK_MATVEC(f16_avx512, GgmlType::F16, Table::Avx512);
+SEEK_MATVEC(f16_avx2, GgmlType::F16, Table::Avx2);
+SEEK_MATVEC(f16_ref, GgmlType::F16, Table::Ref);
+SEEK_MATVEC(bf16_avx512, GgmlType::BF16, Table::Avx512);
+SEEK_MATVEC(bf16_avx2, GgmlType::BF16, Table::Avx2);
+SEEK_MATVEC(f32_avx512, GgmlType::F32, Table::Avx512);
+SEEK_MATVEC(f32_avx2, GgmlType::F32, Table::Avx2);
+SEEK_MATVEC(q4_0_avx2, GgmlType::Q4_0, Table::Avx2);
+SEEK_MATVEC(q4_0_ref, GgmlType::Q4_0, Table::Ref);
+SEEK_MATVEC(q4_K_avx2, GgmlType::Q4_K, Table::Avx2);
+SEEK_MATVEC(q4_K_ref, GgmlType::Q4_K, Table::Ref);
+SEEK_MATVEC(q6_K_avx2, GgmlType::Q6_K, Table::Avx2);
+SEEK_MATVEC(q6_K_ref, GgmlType::Q6_K, Table::Ref);
 
 }  // namespace
 }  // namespace seek

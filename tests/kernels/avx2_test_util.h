@@ -89,7 +89,8 @@ inline std::vector<double> weight_magnitudes(GgmlType type, const uint8_t* row, 
       uint8_t sc, m;
       unpack_scale_min_k4(g, b.scales, &sc, &m);
       const int q = (i % 64 < 32) ? b.qs[32 * c + i % 32] & 0xF : b.qs[32 * c + i % 32] >> 4;
-      mag[size_t(k * kQK_K + i)] = std::fabs(double(f16_to_f32(b.d)) * sc * q) + std::fabs(double(f16_to_f32(b.dmin)) * m);
+      mag[size_t(k * kQK_K + i)] =
+          std::fabs(double(f16_to_f32(b.d)) * sc * q) + std::fabs(double(f16_to_f32(b.dmin)) * m);
     }
   }
   return mag;
@@ -105,7 +106,8 @@ struct Worst {
     if (!(r <= ratio)) {  // also keeps a NaN
       ratio = r;
       char buf[160];
-      std::snprintf(buf, sizeof buf, ": got %.9g, want %.9g, |diff| %.3g, bound %.3g", got, want, std::fabs(got - want), bound);
+      std::snprintf(buf, sizeof buf, ": got %.9g, want %.9g, |diff| %.3g, bound %.3g", got, want,
+                    std::fabs(got - want), bound);
       where = at + buf;
     }
   }

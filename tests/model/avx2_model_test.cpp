@@ -125,8 +125,8 @@ INSTANTIATE_TEST_SUITE_P(Types, Avx2Model,
                                            Case{"wide", GgmlType::F32, "Q4_K_M", false},
                                            Case{"wide", GgmlType::F32, "Q4_0", false}),
                          [](const auto& info) {
-                           std::string s = info.param.preset + "_" +
-                                           (info.param.recipe.empty() ? std::string(traits(info.param.type).name) : info.param.recipe);
+                           const Case& c = info.param;
+                           std::string s = c.preset + "_" + (c.recipe.empty() ? std::string(traits(c.type).name) : c.recipe);
                            for (char& ch : s) if (ch == '-') ch = '_';
                            return s;
                          });

@@ -172,7 +172,10 @@ inline __m256i q6_k_codes(const BlockQ6K& blk, int h, int j) {
   const __m256i low = _mm256_and_si256(j < 2 ? ql : _mm256_srli_epi16(ql, 4), mask8(0xF));
   // bits 2j, 2j+1 of qh become bits 4, 5 (the 16-bit shifts cannot carry bits across bytes once masked)
   const __m256i hb = _mm256_and_si256(qh, mask8(3 << (2 * j)));
-  const __m256i high = j == 0 ? _mm256_slli_epi16(hb, 4) : j == 1 ? _mm256_slli_epi16(hb, 2) : j == 2 ? hb : _mm256_srli_epi16(hb, 2);
+  const __m256i high = j == 0   ? _mm256_slli_epi16(hb, 4)
+                       : j == 1 ? _mm256_slli_epi16(hb, 2)
+                       : j == 2 ? hb
+                                : _mm256_srli_epi16(hb, 2);
   return _mm256_sub_epi8(_mm256_or_si256(low, high), mask8(32));
 }
 
@@ -183,7 +186,8 @@ void dequant_q6_k(const uint8_t* src, float* dst, int64_t n) {
     for (int h = 0; h < 2; ++h)
       for (int j = 0; j < 4; ++j) {
         const int g = 8 * h + 2 * j;  // elements 0..15 of the 32 are group g, 16..31 group g + 1
-        const __m256 a0 = _mm256_set1_ps(d * float(b[k].scales[g])), a1 = _mm256_set1_ps(d * float(b[k].scales[g + 1]));
+        const __m256 a0 = _mm256_set1_ps(d * float(b[k].scales[g]));
+        const __m256 a1 = _mm256_set1_ps(d * float(b[k].scales[g + 1]));
         __m256 q[4];
         i8x32_to_ps(q6_k_codes(b[k], h, j), q);
         float* out = dst + kQK_K * k + 16 * g;
