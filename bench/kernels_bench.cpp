@@ -108,6 +108,8 @@ SEEK_MATVEC(f32_avx512, GgmlType::F32, Table::Avx512);
 SEEK_MATVEC(f32_avx2, GgmlType::F32, Table::Avx2);
 SEEK_MATVEC(q4_0_avx2, GgmlType::Q4_0, Table::Avx2);
 SEEK_MATVEC(q4_0_ref, GgmlType::Q4_0, Table::Ref);
+SEEK_MATVEC(q5_0_avx2, GgmlType::Q5_0, Table::Avx2);
+SEEK_MATVEC(q5_0_ref, GgmlType::Q5_0, Table::Ref);
 SEEK_MATVEC(q4_K_avx2, GgmlType::Q4_K, Table::Avx2);
 SEEK_MATVEC(q4_K_ref, GgmlType::Q4_K, Table::Ref);
 SEEK_MATVEC(q6_K_avx2, GgmlType::Q6_K, Table::Avx2);

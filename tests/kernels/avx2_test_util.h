@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -64,35 +65,32 @@ inline std::vector<uint8_t> random_row(GgmlType type, int64_t n, std::mt19937& r
     default: {
       for (auto& b : out) b = uint8_t(rng());
       const int64_t bb = traits(type).block_bytes;
+      // where each block keeps its f16 factors: d first (and Q4_K's dmin, Q5_1's m next), Q6_K's d at the end
+      const size_t at = type == GgmlType::Q6_K ? offsetof(BlockQ6K, d) : 0;
+      const int count = type == GgmlType::Q4_K || type == GgmlType::Q5_1 ? 2 : 1;
       for (int64_t k = 0; k < n / traits(type).block_size; ++k) {
-        uint8_t* blk = out.data() + k * bb;
-        uint16_t s[2] = {random_scale(rng), random_scale(rng, -8)};
-        if (type == GgmlType::Q4_0) std::memcpy(&reinterpret_cast<BlockQ4_0*>(blk)->d, s, 2);
-        if (type == GgmlType::Q4_K) std::memcpy(&reinterpret_cast<BlockQ4K*>(blk)->d, s, 4);  // d, dmin
-        if (type == GgmlType::Q6_K) std::memcpy(&reinterpret_cast<BlockQ6K*>(blk)->d, s, 2);
+        const uint16_t s[2] = {random_scale(rng), random_scale(rng, -8)};
+        std::memcpy(out.data() + k * bb + at, s, size_t(2 * count));
       }
     }
   }
   return out;
 }
 
-// |w_i| as the sum of the magnitudes the kernels add: for Q4_K's w = a q - b that is |a q| + |b|, since the two
-// parts are summed separately; for every other type |w_i| itself.
+// The magnitude the kernels add for each weight: where w = s + o with a per-block or per-group offset o (Q4_K's
+// -dmin * m, Q5_1's m) summed separately from s, that is |w - o| + |o|; for every other type |w| itself.
 inline std::vector<double> weight_magnitudes(GgmlType type, const uint8_t* row, const float* w, int64_t n) {
-  std::vector<double> mag(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) mag[size_t(i)] = std::fabs(double(w[i]));
-  if (type != GgmlType::Q4_K) return mag;
-  for (int64_t k = 0; k < n / kQK_K; ++k) {
-    const BlockQ4K& b = reinterpret_cast<const BlockQ4K*>(row)[k];
-    for (int i = 0; i < kQK_K; ++i) {
-      const int g = i / 32, c = i / 64;
-      uint8_t sc, m;
-      unpack_scale_min_k4(g, b.scales, &sc, &m);
-      const int q = (i % 64 < 32) ? b.qs[32 * c + i % 32] & 0xF : b.qs[32 * c + i % 32] >> 4;
-      mag[size_t(k * kQK_K + i)] =
-          std::fabs(double(f16_to_f32(b.d)) * sc * q) + std::fabs(double(f16_to_f32(b.dmin)) * m);
-    }
+  std::vector<double> offset(static_cast<size_t>(n), 0.0), mag(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n && type == GgmlType::Q5_1; ++i)
+    offset[size_t(i)] = f16_to_f32(reinterpret_cast<const BlockQ5_1*>(row)[i / 32].m);
+  for (int64_t i = 0; i < n && type == GgmlType::Q4_K; ++i) {
+    const BlockQ4K& b = reinterpret_cast<const BlockQ4K*>(row)[i / kQK_K];
+    uint8_t sc, m;
+    unpack_scale_min_k4(int(i % kQK_K / 32), b.scales, &sc, &m);
+    offset[size_t(i)] = -double(f16_to_f32(b.dmin)) * m;
   }
+  for (int64_t i = 0; i < n; ++i)
+    mag[size_t(i)] = std::fabs(double(w[i]) - offset[size_t(i)]) + std::fabs(offset[size_t(i)]);
   return mag;
 }
 

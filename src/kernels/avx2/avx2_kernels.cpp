@@ -111,7 +111,8 @@ KernelTable make_avx2() {
   t.name = "avx2";
   avx2::register_float_kernels(t);
   avx2::register_q8_0_kernels(t);
-  avx2::register_q4_q6_kernels(t);
+  avx2::register_legacy_kernels(t);
+  avx2::register_kquant_kernels(t);
   avx2::register_gemm_kernels(t);
   return t;
 }

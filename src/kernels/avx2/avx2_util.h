@@ -15,7 +15,8 @@ namespace seek::avx2 {
 void register_float_kernels(KernelTable& t);   // avx2_kernels.cpp: F32/F16/BF16, axpy, dot_f32
 void register_q8_0_kernels(KernelTable& t);    // avx2_q8_0.cpp: Q8_0, quantize_q8_0
 void register_gemm_kernels(KernelTable& t);    // avx2_gemm.cpp: pack_panel, gemm_panel
-void register_q4_q6_kernels(KernelTable& t);   // avx2_quants.cpp: Q4_0, Q4_K, Q6_K
+void register_legacy_kernels(KernelTable& t);  // avx2_legacy.cpp: Q4_0, Q5_0, Q5_1, IQ4_NL
+void register_kquant_kernels(KernelTable& t);  // avx2_kquants.cpp: Q4_K, Q6_K
 
 inline float hsum(__m256 v) {
   const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -31,6 +32,32 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 // 8 int8 values (the low 8 bytes of v) to floats, exactly.
 inline __m256 i8x8_to_ps(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)); }
+
+inline __m256i mask8(int v) { return _mm256_set1_epi8(char(v)); }
+
+// 32 int8 codes to four vectors of 8 floats, in element order (exact).
+inline void i8x32_to_ps(__m256i c, __m256 out[4]) {
+  const __m128i lo = _mm256_castsi256_si128(c), hi = _mm256_extracti128_si256(c, 1);
+  out[0] = i8x8_to_ps(lo);
+  out[1] = i8x8_to_ps(_mm_srli_si128(lo, 8));
+  out[2] = i8x8_to_ps(hi);
+  out[3] = i8x8_to_ps(_mm_srli_si128(hi, 8));
+}
+
+// Sum of q * x over 32 elements (codes c, floats x), in 8 lanes.
+inline __m256 dot_codes_ps(__m256i c, const float* x) {
+  __m256 q[4];
+  i8x32_to_ps(c, q);
+  __m256 s = _mm256_mul_ps(q[0], _mm256_loadu_ps(x));
+  for (int j = 1; j < 4; ++j) s = _mm256_fmadd_ps(q[j], _mm256_loadu_ps(x + 8 * j), s);
+  return s;
+}
+
+// Sum of 32 floats, in 8 lanes.
+inline __m256 sum32(const float* x) {
+  return _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
+                       _mm256_add_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
+}
 
 // Sum of products of 32 signed bytes, as 8 int32 lanes (each lane the sum of 4 products). AVX2 has no signed x
 // signed byte multiply, so |a| (unsigned) meets b carrying a's sign: maddubs sums pairs into int16 without

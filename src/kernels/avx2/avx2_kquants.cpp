@@ -1,7 +1,7 @@
-// AVX2 kernels of Q4_0, Q4_K and Q6_K: dequantisation (bit-identical to the reference: the same products and
-// differences per element), the dot product with f32 activations (the reference's per-group structure), and the
-// dot product with q8_0-quantised activations (exact integer sums per q8_0 block, scaled in float; decode's path).
-// Every type's codes are first unpacked into 32 bytes in element order, one q8_0 block's worth.
+// AVX2 kernels of the k-quants Q4_K and Q6_K: dequantisation (bit-identical to the reference: the same products
+// and differences per element), the dot product with f32 activations (the reference's per-group structure), and
+// the dot product with q8_0-quantised activations (exact integer sums per q8_0 block, scaled in float; decode's
+// path). Codes are unpacked 32 at a time into bytes in element order, one q8_0 block's worth.
 #include "core/half.h"
 #include "kernels/avx2/avx2_util.h"
 #include "quant/blocks.h"
@@ -9,75 +9,6 @@
 namespace seek::avx2 {
 
 namespace {
-
-inline __m256i mask8(int v) { return _mm256_set1_epi8(char(v)); }
-
-// 32 int8 codes to four vectors of 8 floats, in element order (exact).
-inline void i8x32_to_ps(__m256i c, __m256 out[4]) {
-  const __m128i lo = _mm256_castsi256_si128(c), hi = _mm256_extracti128_si256(c, 1);
-  out[0] = i8x8_to_ps(lo);
-  out[1] = i8x8_to_ps(_mm_srli_si128(lo, 8));
-  out[2] = i8x8_to_ps(hi);
-  out[3] = i8x8_to_ps(_mm_srli_si128(hi, 8));
-}
-
-// Sum of q * x over 32 elements (codes c, floats x), in 8 lanes.
-inline __m256 dot_codes_ps(__m256i c, const float* x) {
-  __m256 q[4];
-  i8x32_to_ps(c, q);
-  __m256 s = _mm256_mul_ps(q[0], _mm256_loadu_ps(x));
-  for (int j = 1; j < 4; ++j) s = _mm256_fmadd_ps(q[j], _mm256_loadu_ps(x + 8 * j), s);
-  return s;
-}
-
-inline __m256 sum32(const float* x) {
-  return _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
-                       _mm256_add_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
-}
-
-// ---- Q4_0: w = d * (q - 8); byte j holds element j (low nibble) and j + 16 (high nibble).
-
-inline __m256i q4_0_codes(const BlockQ4_0& b) {
-  const __m128i v = loadu128(b.qs);
-  const __m128i lo = _mm_and_si128(v, _mm_set1_epi8(0xF)), hi = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0xF));
-  return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), mask8(8));
-}
-
-void dequant_q4_0(const uint8_t* src, float* dst, int64_t n) {
-  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(src);
-  for (int64_t k = 0; k < n / kQK4_0; ++k) {
-    const __m256 d = _mm256_set1_ps(half_to_float(b[k].d));
-    __m256 q[4];
-    i8x32_to_ps(q4_0_codes(b[k]), q);
-    for (int j = 0; j < 4; ++j) _mm256_storeu_ps(dst + 32 * k + 8 * j, _mm256_mul_ps(q[j], d));
-  }
-}
-
-float vdot_q4_0(const uint8_t* row, const float* x, int64_t n) {
-  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(row);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t k = 0; k < n / kQK4_0; ++k)
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(b[k].d)), dot_codes_ps(q4_0_codes(b[k]), x + 32 * k), acc);
-  return hsum(acc);
-}
-
-inline __m256 q4_0_q8_block(const BlockQ4_0& w, const BlockQ8_0& x, __m256 acc) {
-  const __m256 d = _mm256_set1_ps(half_to_float(w.d) * half_to_float(x.d));
-  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_i8_pairs(q4_0_codes(w), loadu256(x.qs))), d, acc);
-}
-
-float vdot_q4_0_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
-  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(row);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const int64_t nb = n / kQK4_0;
-  int64_t k = 0;
-  for (; k + 2 <= nb; k += 2) {
-    acc0 = q4_0_q8_block(b[k], xq[k], acc0);
-    acc1 = q4_0_q8_block(b[k + 1], xq[k + 1], acc1);
-  }
-  if (k < nb) acc0 = q4_0_q8_block(b[k], xq[k], acc0);
-  return hsum(_mm256_add_ps(acc0, acc1));
-}
 
 // ---- Q4_K: 8 groups of 32, w = d * sc[g] * q - dmin * m[g], q in 0..15; chunk c of qs holds group 2c in its
 // low nibbles and group 2c + 1 in its high nibbles.
@@ -242,8 +173,7 @@ float vdot_q6_k_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
 
 }  // namespace
 
-void register_q4_q6_kernels(KernelTable& t) {
-  t.by_type[uint32_t(GgmlType::Q4_0)] = {dequant_q4_0, vdot_q4_0, vdot_q4_0_q8};
+void register_kquant_kernels(KernelTable& t) {
   t.by_type[uint32_t(GgmlType::Q4_K)] = {dequant_q4_k, vdot_q4_k, vdot_q4_k_q8};
   t.by_type[uint32_t(GgmlType::Q6_K)] = {dequant_q6_k, vdot_q6_k, vdot_q6_k_q8};
 }
