@@ -21,11 +21,12 @@ using avx2_test::weight_magnitudes;
 using avx2_test::Worst;
 
 // Every type with an AVX2 dequant and dot.
-const GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16,   GgmlType::Q8_0, GgmlType::Q4_0,
-                           GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q4_K, GgmlType::Q6_K};
+const GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,    GgmlType::BF16, GgmlType::Q8_0,
+                           GgmlType::Q4_0, GgmlType::Q5_0,   GgmlType::Q5_1, GgmlType::IQ4_NL,
+                           GgmlType::Q4_K, GgmlType::Q5_K,   GgmlType::Q6_K, GgmlType::IQ4_XS};
 // ... and a dot product with q8_0 activations.
-const GgmlType kQ8Types[] = {GgmlType::Q8_0, GgmlType::Q4_0,   GgmlType::Q5_0,
-                             GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q4_K, GgmlType::Q6_K};
+const GgmlType kQ8Types[] = {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL,
+                             GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_XS};
 
 // Row lengths to try: every n in 1..300 for the unblocked types; 1..40 blocks (and a model-sized row) otherwise.
 std::vector<int64_t> lengths(GgmlType type) {

@@ -65,9 +65,9 @@ inline std::vector<uint8_t> random_row(GgmlType type, int64_t n, std::mt19937& r
     default: {
       for (auto& b : out) b = uint8_t(rng());
       const int64_t bb = traits(type).block_bytes;
-      // where each block keeps its f16 factors: d first (and Q4_K's dmin, Q5_1's m next), Q6_K's d at the end
+      // where each block keeps its f16 factors: d first (and Q4_K/Q5_K's dmin, Q5_1's m next), Q6_K's d last
       const size_t at = type == GgmlType::Q6_K ? offsetof(BlockQ6K, d) : 0;
-      const int count = type == GgmlType::Q4_K || type == GgmlType::Q5_1 ? 2 : 1;
+      const int count = type == GgmlType::Q4_K || type == GgmlType::Q5_K || type == GgmlType::Q5_1 ? 2 : 1;
       for (int64_t k = 0; k < n / traits(type).block_size; ++k) {
         const uint16_t s[2] = {random_scale(rng), random_scale(rng, -8)};
         std::memcpy(out.data() + k * bb + at, s, size_t(2 * count));
@@ -78,16 +78,17 @@ inline std::vector<uint8_t> random_row(GgmlType type, int64_t n, std::mt19937& r
 }
 
 // The magnitude the kernels add for each weight: where w = s + o with a per-block or per-group offset o (Q4_K's
-// -dmin * m, Q5_1's m) summed separately from s, that is |w - o| + |o|; for every other type |w| itself.
+// and Q5_K's -dmin * m, Q5_1's m) summed separately from s, that is |w - o| + |o|; for every other type |w| itself.
 inline std::vector<double> weight_magnitudes(GgmlType type, const uint8_t* row, const float* w, int64_t n) {
   std::vector<double> offset(static_cast<size_t>(n), 0.0), mag(static_cast<size_t>(n));
   for (int64_t i = 0; i < n && type == GgmlType::Q5_1; ++i)
     offset[size_t(i)] = f16_to_f32(reinterpret_cast<const BlockQ5_1*>(row)[i / 32].m);
-  for (int64_t i = 0; i < n && type == GgmlType::Q4_K; ++i) {
-    const BlockQ4K& b = reinterpret_cast<const BlockQ4K*>(row)[i / kQK_K];
+  for (int64_t i = 0; i < n && (type == GgmlType::Q4_K || type == GgmlType::Q5_K); ++i) {
+    const int64_t bb = traits(type).block_bytes;
+    const uint8_t* blk = row + i / kQK_K * bb;  // Q4_K and Q5_K share the leading d, dmin, scales
     uint8_t sc, m;
-    unpack_scale_min_k4(int(i % kQK_K / 32), b.scales, &sc, &m);
-    offset[size_t(i)] = -double(f16_to_f32(b.dmin)) * m;
+    unpack_scale_min_k4(int(i % kQK_K / 32), reinterpret_cast<const BlockQ4K*>(blk)->scales, &sc, &m);
+    offset[size_t(i)] = -double(f16_to_f32(reinterpret_cast<const BlockQ4K*>(blk)->dmin)) * m;
   }
   for (int64_t i = 0; i < n; ++i)
     mag[size_t(i)] = std::fabs(double(w[i]) - offset[size_t(i)]) + std::fabs(offset[size_t(i)]);

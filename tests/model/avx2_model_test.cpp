@@ -1,8 +1,9 @@
 // Whole-model check of the AVX2 kernel table: generated DeepSeek models run with --kernels avx2 and --kernels ref
 // give the same logits (prefill through pack_panel/gemm_panel, decode through dot or dot_q8) for each weight type
 // that has AVX2 kernels: Q8_0, F16, Q5_0 and IQ4_NL (v3-tiny's fallbacks from Q4_K_M and IQ4_XS) and, in a model
-// wide enough for 256-element blocks, Q4_K/Q6_K (Q4_K_M) and Q4_0.
+// wide enough for 256-element blocks, Q4_K/Q6_K (Q4_K_M), Q5_K, IQ4_XS and Q4_0.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <map>
@@ -19,7 +20,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string temp_path(const std::string& name) { return test::temp_path("seek_avx2_model_test_", name); }
+// Model files go to a directory of this process's own, removed when the tests end (pid-named files can meet a
+// stale namesake: pids repeat in containers).
+std::string temp_path(const std::string& name) {
+  static const struct Dir {
+    std::string path;
+    Dir() {
+      std::string t = (fs::temp_directory_path() / "seek_avx2_model_test_XXXXXX").string();
+      path = mkdtemp(t.data()) ? t : test::temp_path("seek_avx2_model_test_", "dir");
+      fs::create_directories(path);
+    }
+    ~Dir() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } dir;
+  return (fs::path(dir.path) / name).string();
+}
 
 // The v3-tiny shape with every matrix width a multiple of 256, so that K-quant recipes really use Q4_K and Q6_K
 // (narrower rows fall back to Q5_0/Q8_0, which have no AVX2 kernels).
@@ -60,7 +77,9 @@ std::string make_model(const std::string& preset, GgmlType type, const std::stri
   if (preset == "wide" && recipe == "Q4_K_M") expect = {GgmlType::Q4_K, GgmlType::Q6_K};
   if (preset != "wide" && recipe == "Q4_K_M") expect = {GgmlType::Q5_0};
   if (recipe == "Q4_0") expect = {GgmlType::Q4_0};
-  if (recipe == "IQ4_XS") expect = {GgmlType::IQ4_NL};
+  if (preset != "wide" && recipe == "IQ4_XS") expect = {GgmlType::IQ4_NL};
+  if (preset == "wide" && recipe == "IQ4_XS") expect = {GgmlType::IQ4_XS};
+  if (recipe == "Q5_K") expect = {GgmlType::Q5_K};
   for (GgmlType t : expect) EXPECT_GT(n_of[t], 0) << p << " has no " << traits(t).name << " tensors";
   fs::remove(src);
   return p;
@@ -126,6 +145,8 @@ INSTANTIATE_TEST_SUITE_P(Types, Avx2Model,
                                            Case{"wide", GgmlType::F32, "Q8_0", false},
                                            Case{"wide", GgmlType::F32, "Q4_K_M", false},
                                            Case{"wide", GgmlType::F32, "Q4_0", false},
+                                           Case{"wide", GgmlType::F32, "Q5_K", false},
+                                           Case{"wide", GgmlType::F32, "IQ4_XS", false},
                                            Case{"v3-tiny", GgmlType::F32, "Q4_K_M", false},
                                            Case{"v3-tiny", GgmlType::F32, "IQ4_XS", false}),
                          [](const auto& info) {

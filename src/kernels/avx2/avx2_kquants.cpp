@@ -1,4 +1,4 @@
-// AVX2 kernels of the k-quants Q4_K and Q6_K: dequantisation (bit-identical to the reference: the same products
+// AVX2 kernels of the 256-element super-block types Q4_K, Q5_K, Q6_K and IQ4_XS: dequantisation (bit-identical to the reference: the same products
 // and differences per element), the dot product with f32 activations (the reference's per-group structure), and
 // the dot product with q8_0-quantised activations (exact integer sums per q8_0 block, scaled in float; decode's
 // path). Codes are unpacked 32 at a time into bytes in element order, one q8_0 block's worth.
@@ -10,15 +10,16 @@ namespace seek::avx2 {
 
 namespace {
 
-// ---- Q4_K: 8 groups of 32, w = d * sc[g] * q - dmin * m[g], q in 0..15; chunk c of qs holds group 2c in its
-// low nibbles and group 2c + 1 in its high nibbles.
+// ---- Q4_K and Q5_K: 8 groups of 32, w = d * sc[g] * q - dmin * m[g], q in 0..15 (Q5_K: 0..31); chunk c of qs
+// holds group 2c in its low nibbles and group 2c + 1 in its high nibbles; Q5_K's bit 4 of group g is bit g of qh.
 
-struct Q4KScales {
+struct KScales {
   float a[8], b[8];    // a = d * sc, b = dmin * m, formed as the reference forms them
   int16_t sc[8], m[8];
 };
 
-inline void q4_k_scales(const BlockQ4K& blk, Q4KScales* s) {
+template <class Block>
+inline void k4_scales(const Block& blk, KScales* s) {
   const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
   for (int g = 0; g < 8; ++g) {
     uint8_t sc, m;
@@ -30,21 +31,28 @@ inline void q4_k_scales(const BlockQ4K& blk, Q4KScales* s) {
   }
 }
 
-// Codes 0..15 of group g (32 elements).
-inline __m256i q4_k_codes(const BlockQ4K& blk, int g) {
+// Codes of group g (32 elements, unsigned).
+inline __m256i k4_codes(const BlockQ4K& blk, int g) {
   const __m256i v = loadu256(blk.qs + 32 * (g / 2));
   return _mm256_and_si256(g % 2 ? _mm256_srli_epi16(v, 4) : v, mask8(0xF));
 }
+inline __m256i k4_codes(const BlockQ5K& blk, int g) {
+  const __m256i v = loadu256(blk.qs + 32 * (g / 2));
+  const __m256i bit = mask8(1 << g);
+  const __m256i high = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(loadu256(blk.qh), bit), bit), mask8(0x10));
+  return _mm256_or_si256(_mm256_and_si256(g % 2 ? _mm256_srli_epi16(v, 4) : v, mask8(0xF)), high);
+}
 
-void dequant_q4_k(const uint8_t* src, float* dst, int64_t n) {
-  const BlockQ4K* b = reinterpret_cast<const BlockQ4K*>(src);
-  Q4KScales s;
+template <class Block>
+void dequant_k4(const uint8_t* src, float* dst, int64_t n) {
+  const Block* b = reinterpret_cast<const Block*>(src);
+  KScales s;
   for (int64_t k = 0; k < n / kQK_K; ++k) {
-    q4_k_scales(b[k], &s);
+    k4_scales(b[k], &s);
     for (int g = 0; g < 8; ++g) {
       const __m256 a = _mm256_set1_ps(s.a[g]), m = _mm256_set1_ps(s.b[g]);
       __m256 q[4];
-      i8x32_to_ps(q4_k_codes(b[k], g), q);
+      i8x32_to_ps(k4_codes(b[k], g), q);
       for (int j = 0; j < 4; ++j)  // a * q - b, two roundings as in the reference (no FMA)
         _mm256_storeu_ps(dst + kQK_K * k + 32 * g + 8 * j, _mm256_sub_ps(_mm256_mul_ps(a, q[j]), m));
     }
@@ -52,15 +60,16 @@ void dequant_q4_k(const uint8_t* src, float* dst, int64_t n) {
 }
 
 // sum (a q - b) x = a * sum(q x) - b * sum(x), per group.
-float vdot_q4_k(const uint8_t* row, const float* x, int64_t n) {
-  const BlockQ4K* b = reinterpret_cast<const BlockQ4K*>(row);
-  Q4KScales s;
+template <class Block>
+float vdot_k4(const uint8_t* row, const float* x, int64_t n) {
+  const Block* b = reinterpret_cast<const Block*>(row);
+  KScales s;
   __m256 acc = _mm256_setzero_ps();
   for (int64_t k = 0; k < n / kQK_K; ++k) {
-    q4_k_scales(b[k], &s);
+    k4_scales(b[k], &s);
     for (int g = 0; g < 8; ++g) {
       const float* xg = x + kQK_K * k + 32 * g;
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(s.a[g]), dot_codes_ps(q4_k_codes(b[k], g), xg), acc);
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(s.a[g]), dot_codes_ps(k4_codes(b[k], g), xg), acc);
       acc = _mm256_fnmadd_ps(_mm256_set1_ps(s.b[g]), sum32(xg), acc);
     }
   }
@@ -70,26 +79,81 @@ float vdot_q4_k(const uint8_t* row, const float* x, int64_t n) {
 // Group g meets q8_0 block g of the super-block: d_x * (d * sc * sum(q qx) - dmin * m * sum(qx)). The integer
 // sums (times sc or m, by madd with the 16-bit factor) are exact; the d_x-scaled sums of the 8 groups gather in
 // two vectors that d and dmin multiply once per super-block.
-float vdot_q4_k_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
-  const BlockQ4K* b = reinterpret_cast<const BlockQ4K*>(row);
+template <class Block>
+float vdot_k4_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const Block* b = reinterpret_cast<const Block*>(row);
   const __m256i ones = mask8(1);
-  Q4KScales s;
+  KScales s;
   __m256 acc = _mm256_setzero_ps();
   for (int64_t k = 0; k < n / kQK_K; ++k) {
-    q4_k_scales(b[k], &s);
+    k4_scales(b[k], &s);
     __m256 fd = _mm256_setzero_ps(), fm = _mm256_setzero_ps();
     for (int g = 0; g < 8; ++g) {
       const BlockQ8_0& xb = xq[8 * k + g];
       const __m256i qx = loadu256(xb.qs);
       const __m256 dx = _mm256_set1_ps(half_to_float(xb.d));
-      // q <= 15 and |qx| <= 127: the pair sums of maddubs stay far from int16 saturation
-      const __m256i qq = _mm256_madd_epi16(_mm256_maddubs_epi16(q4_k_codes(b[k], g), qx), _mm256_set1_epi16(s.sc[g]));
+      // q <= 31 and |qx| <= 127: the pair sums of maddubs stay far from int16 saturation
+      const __m256i qq = _mm256_madd_epi16(_mm256_maddubs_epi16(k4_codes(b[k], g), qx), _mm256_set1_epi16(s.sc[g]));
       const __m256i sx = _mm256_madd_epi16(_mm256_maddubs_epi16(ones, qx), _mm256_set1_epi16(s.m[g]));
       fd = _mm256_fmadd_ps(_mm256_cvtepi32_ps(qq), dx, fd);
       fm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sx), dx, fm);
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(b[k].d)), fd, acc);
     acc = _mm256_fnmadd_ps(_mm256_set1_ps(half_to_float(b[k].dmin)), fm, acc);
+  }
+  return hsum(acc);
+}
+
+// ---- IQ4_XS: 8 groups of 32, w = d * (ls[g] - 32) * level[q]; group g's nibbles are packed as Q4_0's in
+// qs[16g .. 16g + 15].
+
+inline int iq4_xs_scale(const BlockIQ4XS& b, int g) {
+  return (((b.scales_l[g / 2] >> (4 * (g % 2))) & 0xF) | (((b.scales_h >> (2 * g)) & 3) << 4)) - 32;
+}
+
+inline __m256i iq4_xs_codes(const BlockIQ4XS& b, int g) {
+  return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(loadu128(kIq4nlValues)), nibbles(b.qs + 16 * g));
+}
+
+void dequant_iq4_xs(const uint8_t* src, float* dst, int64_t n) {
+  const BlockIQ4XS* b = reinterpret_cast<const BlockIQ4XS*>(src);
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    const float d = half_to_float(b[k].d);
+    for (int g = 0; g < 8; ++g) {
+      const __m256 a = _mm256_set1_ps(d * float(iq4_xs_scale(b[k], g)));
+      __m256 q[4];
+      i8x32_to_ps(iq4_xs_codes(b[k], g), q);
+      for (int j = 0; j < 4; ++j) _mm256_storeu_ps(dst + kQK_K * k + 32 * g + 8 * j, _mm256_mul_ps(a, q[j]));
+    }
+  }
+}
+
+float vdot_iq4_xs(const uint8_t* row, const float* x, int64_t n) {
+  const BlockIQ4XS* b = reinterpret_cast<const BlockIQ4XS*>(row);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    const float d = half_to_float(b[k].d);
+    for (int g = 0; g < 8; ++g)
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(d * float(iq4_xs_scale(b[k], g))),
+                            dot_codes_ps(iq4_xs_codes(b[k], g), x + kQK_K * k + 32 * g), acc);
+  }
+  return hsum(acc);
+}
+
+// Group g meets q8_0 block g: (ls - 32) * sum(level * qx) exactly (madd with the 16-bit scale; |level| <= 127).
+float vdot_iq4_xs_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const BlockIQ4XS* b = reinterpret_cast<const BlockIQ4XS*>(row);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t k = 0; k < n / kQK_K; ++k) {
+    __m256 fx = _mm256_setzero_ps();
+    for (int g = 0; g < 8; ++g) {
+      const BlockQ8_0& xb = xq[8 * k + g];
+      const __m256i c = iq4_xs_codes(b[k], g), qx = loadu256(xb.qs);
+      const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(c, c), _mm256_sign_epi8(qx, c));
+      const __m256i s = _mm256_madd_epi16(p, _mm256_set1_epi16(int16_t(iq4_xs_scale(b[k], g))));
+      fx = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(half_to_float(xb.d)), fx);
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(b[k].d)), fx, acc);
   }
   return hsum(acc);
 }
@@ -174,7 +238,9 @@ float vdot_q6_k_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
 }  // namespace
 
 void register_kquant_kernels(KernelTable& t) {
-  t.by_type[uint32_t(GgmlType::Q4_K)] = {dequant_q4_k, vdot_q4_k, vdot_q4_k_q8};
+  t.by_type[uint32_t(GgmlType::Q4_K)] = {dequant_k4<BlockQ4K>, vdot_k4<BlockQ4K>, vdot_k4_q8<BlockQ4K>};
+  t.by_type[uint32_t(GgmlType::Q5_K)] = {dequant_k4<BlockQ5K>, vdot_k4<BlockQ5K>, vdot_k4_q8<BlockQ5K>};
+  t.by_type[uint32_t(GgmlType::IQ4_XS)] = {dequant_iq4_xs, vdot_iq4_xs, vdot_iq4_xs_q8};
   t.by_type[uint32_t(GgmlType::Q6_K)] = {dequant_q6_k, vdot_q6_k, vdot_q6_k_q8};
 }
 

@@ -12,13 +12,6 @@ namespace seek::avx2 {
 
 namespace {
 
-// The 4-bit fields of a Q4_0-style block: element j in the low nibble of byte j, element j + 16 in the high one.
-inline __m256i nibbles(const uint8_t* qs) {
-  const __m128i v = loadu128(qs);
-  const __m128i m = _mm_set1_epi8(0xF);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m));
-}
-
 // Bit j of the little-endian 32-bit mask as 0x10 in byte j: bit 4 of Q5_0/Q5_1's code j. Each byte takes the mask
 // byte j / 8 (vpshufb works within 128-bit lanes, and every lane holds all four), keeps bit j % 8 and compares.
 inline __m256i high_bits(const uint8_t* qh_bytes) {

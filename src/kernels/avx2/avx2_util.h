@@ -16,7 +16,7 @@ void register_float_kernels(KernelTable& t);   // avx2_kernels.cpp: F32/F16/BF16
 void register_q8_0_kernels(KernelTable& t);    // avx2_q8_0.cpp: Q8_0, quantize_q8_0
 void register_gemm_kernels(KernelTable& t);    // avx2_gemm.cpp: pack_panel, gemm_panel
 void register_legacy_kernels(KernelTable& t);  // avx2_legacy.cpp: Q4_0, Q5_0, Q5_1, IQ4_NL
-void register_kquant_kernels(KernelTable& t);  // avx2_kquants.cpp: Q4_K, Q6_K
+void register_kquant_kernels(KernelTable& t);  // avx2_kquants.cpp: Q4_K, Q5_K, Q6_K, IQ4_XS
 
 inline float hsum(__m256 v) {
   const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -34,6 +34,14 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 inline __m256 i8x8_to_ps(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)); }
 
 inline __m256i mask8(int v) { return _mm256_set1_epi8(char(v)); }
+
+// The 4-bit fields of 16 bytes packed as Q4_0's: element j in the low nibble of byte j, element j + 16 in the
+// high one.
+inline __m256i nibbles(const uint8_t* qs) {
+  const __m128i v = loadu128(qs);
+  const __m128i m = _mm_set1_epi8(0xF);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m));
+}
 
 // 32 int8 codes to four vectors of 8 floats, in element order (exact).
 inline void i8x32_to_ps(__m256i c, __m256 out[4]) {
