@@ -16,6 +16,18 @@ void register_avx2_fp8_kernels(KernelTable& t);  // src/kernels/avx2/avx2_fp8.cp
 
 namespace {
 
+enum class Table { Ref, Avx2, Avx512 };
+
+// The table to measure, or null when this CPU cannot run it.
+const KernelTable* table(Table t) {
+  switch (t) {
+    case Table::Ref: return &ref_kernels();
+    case Table::Avx2: return cpu_has_avx2() ? avx2_kernels() : nullptr;
+    case Table::Avx512: return cpu_has_avx512() ? avx512_kernels() : nullptr;
+  }
+  return nullptr;
+}
+
 enum class Path { Q8, F32, Dequant };
 
 // A weight matrix of 4096 columns and enough rows to fill ~64 MiB (twice the L3), so each pass streams it from
@@ -141,6 +153,43 @@ SEEK_QUANT_BENCH(q6_K, GgmlType::Q6_K);
 SEEK_QUANT_BENCH(q2_K, GgmlType::Q2_K);
 SEEK_QUANT_BENCH(q3_K, GgmlType::Q3_K);
 SEEK_QUANT_BENCH(iq4_xs, GgmlType::IQ4_XS);
+
+// Prefill as matmul runs it: per 32 rows of a Q8_0 matrix, dequantise, pack k-major, multiply with n_tok tokens.
+// Reported as multiply-adds per second (items) — compute-bound, unlike decode.
+void prefill(benchmark::State& state, Table which) {
+  if (!table(which)) {
+    state.SkipWithError("this CPU cannot run the table");
+    return;
+  }
+  const KernelTable& k = *table(which);
+  const int64_t rows = 1024, K = 2048, n_tok = state.range(0);
+  const size_t rb = row_bytes(GgmlType::Q8_0, K);
+  std::vector<uint8_t> w(rb * rows);
+  std::mt19937 rng(2);
+  std::normal_distribution<float> d(0, 1);
+  std::vector<float> tmp(K), x(size_t(n_tok * K)), y(size_t(n_tok * rows));
+  for (auto& v : x) v = d(rng);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& v : tmp) v = d(rng);
+    quantize_row_q8_0(tmp.data(), w.data() + r * rb, K);
+  }
+  std::vector<float> packed_rows(size_t(kGemmPanelRows * K)), panel(size_t(kGemmPanelRows * K));
+  for (auto _ : state) {
+    for (int64_t r0 = 0; r0 < rows; r0 += kGemmPanelRows) {
+      for (int64_t i = 0; i < kGemmPanelRows; ++i)
+        k.of(GgmlType::Q8_0).dequant(w.data() + (r0 + i) * rb, packed_rows.data() + i * K, K);
+      k.pack_panel(packed_rows.data(), K, panel.data());
+      k.gemm_panel(panel.data(), K, x.data(), K, n_tok, y.data() + r0, rows, int(kGemmPanelRows));
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()) * rows * K * n_tok);
+}
+
+BENCHMARK_CAPTURE(prefill, q8_0_avx512, Table::Avx512)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(prefill, q8_0_avx2, Table::Avx2)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(prefill, q8_0_ref, Table::Ref)->Arg(64)->Unit(benchmark::kMillisecond);
+
 
 }  // namespace
 }  // namespace seek
