@@ -115,7 +115,7 @@ class Avx2Model : public ::testing::TestWithParam<Case> {
 // activations, byte-identically from identical inputs, but an input that the two summation orders put on either
 // side of a rounding boundary moves by one 8-bit step, which moves these random models' logits by ~1e-2 of their
 // scale in the 256-wide model (as much as the whole f32 -> q8_0 change there) and never happened in the tiny
-// presets (measured 7e-8 to 4e-7; bound 1e-4). So only the tiny presets compare q8_0 decode; the AVX2 dot_q8
+// presets (measured 7e-8 to 4e-7; bound 1e-4). So only the tiny presets compare q8_0 decode (and only decode); the AVX2 dot_q8
 // kernels themselves are checked against exact values in tests/kernels/avx2_kernels_test.cpp.
 TEST_P(Avx2Model, LogitsMatchReferenceKernels) {
   const Case& c = GetParam();
@@ -126,6 +126,9 @@ TEST_P(Avx2Model, LogitsMatchReferenceKernels) {
     if (q8 && !c.compare_q8) continue;
     set_quantized_activations(q8);
     for (bool token_by_token : {false, true}) {
+      // A batch of Q8_0 weights with q8_0 activations runs the integer GEMM where the table has one (the
+      // reference, AVX-512 VNNI) and the f32 panel GEMM in the AVX2 table: different arithmetic by design.
+      if (q8 && !token_by_token) continue;
       ASSERT_TRUE(select_kernels(KernelChoice::Ref));
       const auto ref = test::run(**m, toks, 2, token_by_token);
       ASSERT_STREQ(select_kernels(KernelChoice::Avx2), "avx2");
