@@ -47,10 +47,12 @@ struct KernelTable {
   // weights offset by +128 to unsigned bytes, then the 32 row scales as f32); gemm_q8_0_panel multiplies it with
   // tokens quantised to q8_0 (xq: n_tok rows of K/32 blocks) whose block scales as f32 (xd) and block sums of
   // quants (xsum) come precomputed. y[t * ldy + i] for i < n_rows. Each block's integer dot product is exact, as in
-  // dot_q8.
+  // dot_q8. next_rows (next_n rows, next_stride apart; may be null) are the stored rows of the next panel: the
+  // kernel prefetches them block by block while it computes, so reading the weights overlaps the arithmetic.
   void (*pack_q8_0_panel)(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t* panel) = nullptr;
   void (*gemm_q8_0_panel)(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd, const int32_t* xsum,
-                          int64_t n_tok, float* y, int64_t ldy, int n_rows) = nullptr;
+                          int64_t n_tok, float* y, int64_t ldy, int n_rows, const uint8_t* next_rows,
+                          size_t next_stride, int next_n) = nullptr;
 
   // FP8 E4M3 rows with DeepSeek's 128x128 block scales, read as stored: `scales` holds the ceil(n / 128)
   // factors (weight_scale_inv) of the row's block row; value = e4m3(row[k]) * scales[k / 128].

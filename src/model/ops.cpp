@@ -67,7 +67,9 @@ void gemm_q8_rows(const KernelTable& k, const Mat& w, const Q8Tokens& xt, int64_
   for (int64_t r0 = 0; r0 < w.rows; r0 += kGemmPanelRows) {
     const int nr = int(std::min(kGemmPanelRows, w.rows - r0));
     k.pack_q8_0_panel(w.row(r0), w.row_stride, nr, K, panel.data());
-    k.gemm_q8_0_panel(panel.data(), K, xt.q.data(), xt.d.data(), xt.sum.data(), n_tok, y + r0, ldy, nr);
+    const int64_t next = r0 + kGemmPanelRows;
+    k.gemm_q8_0_panel(panel.data(), K, xt.q.data(), xt.d.data(), xt.sum.data(), n_tok, y + r0, ldy, nr,
+                      next < w.rows ? w.row(next) : nullptr, w.row_stride, int(std::min(kGemmPanelRows, w.rows - next)));
   }
 }
 

@@ -53,7 +53,9 @@ void check(const KernelTable& k, const Case& c, uint32_t seed) {
     const int nr = std::min(32, c.rows - r0);
     k.pack_q8_0_panel(w.data() + size_t(r0) * row_stride, row_stride, nr, c.K, panel.data());
     std::vector<float> part(size_t(c.n_tok * ldy), NAN);
-    k.gemm_q8_0_panel(panel.data(), c.K, xq.data(), xd.data(), xsum.data(), c.n_tok, part.data(), ldy, nr);
+    k.gemm_q8_0_panel(panel.data(), c.K, xq.data(), xd.data(), xsum.data(), c.n_tok, part.data(), ldy, nr,
+                      r0 + 32 < c.rows ? w.data() + size_t(r0 + 32) * row_stride : nullptr, row_stride,
+                      std::min(32, c.rows - r0 - 32));
     for (int t = 0; t < c.n_tok; ++t) {
       for (int i = nr; i < 32 && i < ldy; ++i)  // rows past n_rows are not written
         ASSERT_TRUE(std::isnan(part[size_t(t * ldy + i)])) << "row " << i << " written past n_rows " << nr;

@@ -74,13 +74,25 @@ inline __m512i bcast4(const int8_t* p) {
 }
 
 // 32 rows x NT tokens: per group of 4 weights, two vector loads serve 2 * NT vpdpbusd.
+// Prefetch of what the next panel's packing will read: block b of each of its rows.
+struct NextRows {
+  const uint8_t* rows = nullptr;
+  size_t stride = 0;
+  int n = 0;
+};
+
 template <int NT>
 void gemm_block(const uint8_t* panel, int64_t nb, const BlockQ8_0* xq, const float* xd, const int32_t* xsum,
-                float* y, int64_t ldy, int n_rows) {
+                float* y, int64_t ldy, int n_rows, NextRows next) {
   __m512 acc0[NT], acc1[NT];
   for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* pb = panel + size_t(b) * kBlockBytes;
+    for (int i = 0; i < next.n; ++i) {
+      const char* p = reinterpret_cast<const char*>(next.rows + size_t(i) * next.stride + size_t(b) * sizeof(BlockQ8_0));
+      _mm_prefetch(p, _MM_HINT_T1);
+      _mm_prefetch(p + sizeof(BlockQ8_0) - 1, _MM_HINT_T1);
+    }
     __m512i s0[NT], s1[NT];
     for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm512_setzero_si512();
     for (int g = 0; g < 8; ++g) {
@@ -108,23 +120,26 @@ void gemm_block(const uint8_t* panel, int64_t nb, const BlockQ8_0* xq, const flo
 }
 
 void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd, const int32_t* xsum, int64_t n_tok,
-          float* y, int64_t ldy, int n_rows) {
+          float* y, int64_t ldy, int n_rows, const uint8_t* next_rows, size_t next_stride, int next_n) {
+  NextRows next{next_rows, next_stride, next_rows ? next_n : 0};  // prefetched during the first token group only
   const int64_t nb = K / kQK8_0;
   constexpr int64_t NT = 6;
   int64_t t = 0;
-  for (; t + NT <= n_tok; t += NT)
-    gemm_block<NT>(panel, nb, xq + t * nb, xd + t * nb, xsum + t * nb, y + t * ldy, ldy, n_rows);
+  for (; t + NT <= n_tok; t += NT) {
+    gemm_block<NT>(panel, nb, xq + t * nb, xd + t * nb, xsum + t * nb, y + t * ldy, ldy, n_rows, next);
+    next = NextRows{};
+  }
   const int64_t rest = n_tok - t;
   const BlockQ8_0* xt = xq + t * nb;
   const float* dt = xd + t * nb;
   const int32_t* st = xsum + t * nb;
   float* yt = y + t * ldy;
   switch (rest) {
-    case 5: gemm_block<5>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
-    case 4: gemm_block<4>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
-    case 3: gemm_block<3>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
-    case 2: gemm_block<2>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
-    case 1: gemm_block<1>(panel, nb, xt, dt, st, yt, ldy, n_rows); break;
+    case 5: gemm_block<5>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
+    case 4: gemm_block<4>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
+    case 3: gemm_block<3>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
+    case 2: gemm_block<2>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
+    case 1: gemm_block<1>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
     default: break;
   }
 }

@@ -30,7 +30,7 @@ void pack(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t
 }
 
 void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd, const int32_t* xsum, int64_t n_tok,
-          float* y, int64_t ldy, int n_rows) {
+          float* y, int64_t ldy, int n_rows, const uint8_t*, size_t, int) {
   const int64_t nb = K / kQK8_0;
   for (int64_t t = 0; t < n_tok; ++t)
     for (int r = 0; r < n_rows; ++r) {

@@ -72,6 +72,21 @@ void mlp(const MlpWeights& m, ThreadPool& pool, const float* x, int64_t n, float
   matmul(pool, m.w2, g.data(), n, out);
 }
 
+// The same on one thread (a thread's share of the experts).
+void mlp_serial(const MlpWeights& m, const float* x, int64_t n, float* out) {
+  const int64_t inter = m.w1.rows, dim = m.w1.cols;
+  thread_local std::vector<float> g, u;
+  g.resize(size_t(n * inter));
+  u.resize(size_t(n * inter));
+  matmul_serial(m.w1, x, dim, n, g.data(), inter);
+  matmul_serial(m.w3, x, dim, n, u.data(), inter);
+  swiglu(g.data(), u.data(), n * inter);
+  matmul_serial(m.w2, g.data(), inter, n, out, m.w2.rows);
+}
+
+// Experts chosen by at most this many tokens of a batch run whole on one thread.
+constexpr int64_t kFewTokens = 4;
+
 }  // namespace
 
 void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, int64_t n, float* out) const {
@@ -93,19 +108,48 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   } else {
     std::fill(out, out + n * dim, 0.0f);
   }
-  std::vector<float> xs, ys;
+  // Each chosen expert's outputs go to its own slice of ys (offset[e] rows), and are added to the tokens in
+  // expert order at the end, so the sum does not depend on which thread computed what.
+  std::vector<int64_t> offset(static_cast<size_t>(E + 1), 0);
+  for (int64_t e = 0; e < E; ++e) offset[size_t(e + 1)] = offset[size_t(e)] + int64_t(by_expert[size_t(e)].size());
+  std::vector<float> ys(static_cast<size_t>(offset[size_t(E)] * dim));
+  auto gather = [&](int64_t e, float* xs) {
+    const auto& list = by_expert[size_t(e)];
+    for (size_t j = 0; j < list.size(); ++j) std::copy(h + list[j].first * dim, h + (list[j].first + 1) * dim, xs + j * dim);
+  };
+  // Experts with a few tokens (decode, several sequences decoding together) are shared out whole between the
+  // threads: one pass over each expert's weights by one thread, no synchronisation per product.
+  std::vector<int64_t> few, many;
+  for (int64_t e = 0; e < E; ++e) {
+    const size_t ne = by_expert[size_t(e)].size();
+    if (ne == 0) continue;  // an unchosen expert's weights are never touched
+    (int64_t(ne) <= kFewTokens ? few : many).push_back(e);
+  }
+  if (!few.empty()) {
+    pool.run([&](int ti, int nt) {
+      std::vector<float> xs;
+      for (size_t i = size_t(ti); i < few.size(); i += size_t(nt)) {
+        const int64_t e = few[i], ne = int64_t(by_expert[size_t(e)].size());
+        xs.resize(size_t(ne * dim));
+        gather(e, xs.data());
+        mlp_serial(m.expert(e), xs.data(), ne, ys.data() + offset[size_t(e)] * dim);
+      }
+    });
+  }
+  std::vector<float> xs;
+  for (int64_t e : many) {
+    const int64_t ne = int64_t(by_expert[size_t(e)].size());
+    xs.resize(size_t(ne * dim));
+    gather(e, xs.data());
+    mlp(m.expert(e), pool, xs.data(), ne, ys.data() + offset[size_t(e)] * dim);
+  }
   for (int64_t e = 0; e < E; ++e) {
     const auto& list = by_expert[size_t(e)];
-    if (list.empty()) continue;  // an unchosen expert's weights are never touched
-    const int64_t ne = int64_t(list.size());
-    xs.resize(size_t(ne * dim));
-    ys.resize(size_t(ne * dim));
-    for (int64_t j = 0; j < ne; ++j) std::copy(h + list[size_t(j)].first * dim, h + (list[size_t(j)].first + 1) * dim, xs.begin() + j * dim);
-    mlp(m.expert(e), pool, xs.data(), ne, ys.data());
-    for (int64_t j = 0; j < ne; ++j) {
-      float* o = out + list[size_t(j)].first * dim;
-      const float w = list[size_t(j)].second;
-      for (int64_t i = 0; i < dim; ++i) o[i] += w * ys[size_t(j * dim + i)];
+    for (size_t j = 0; j < list.size(); ++j) {
+      float* o = out + list[j].first * dim;
+      const float w = list[j].second;
+      const float* y = ys.data() + (offset[size_t(e)] + int64_t(j)) * dim;
+      for (int64_t i = 0; i < dim; ++i) o[i] += w * y[i];
     }
   }
 }
