@@ -116,6 +116,10 @@ float vdot_q8_0_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t k = 0;
   for (; k + 2 <= nb; k += 2) {
+    // Decode streams rows back to back: fetching 8 KiB ahead (into the next rows) keeps more reads in flight than
+    // the hardware prefetcher does (a prefetch never faults, even past the matrix).
+    _mm_prefetch(reinterpret_cast<const char*>(b + k) + 8192, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + k) + 8192 + 64, _MM_HINT_T0);
     acc0 = _mm256_add_ps(acc0, q8q8_block(b[k], xq[k]));
     acc1 = _mm256_add_ps(acc1, q8q8_block(b[k + 1], xq[k + 1]));
   }

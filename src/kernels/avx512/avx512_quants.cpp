@@ -252,6 +252,9 @@ float dot_q8_units(const typename T::Block* w, const BlockQ8_0* xq, int64_t unit
   __m512 acc[4], accm[4];
   for (int c = 0; c < 4; ++c) acc[c] = accm[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < units; ++i) {
+    // Rows are streamed back to back in decode: keep reads in flight 4 KiB ahead (prefetches never fault).
+    for (size_t off = 0; off < sizeof(typename T::Block); off += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(w + i) + 4096 + off, _MM_HINT_T0);
     const BlockQ8_0* x = xq + 8 * i;
     __m512 a, b;
     T::scales(w[i], &a, &b);
