@@ -53,10 +53,23 @@ void resize_tokens(Q8Tokens& xt, int64_t n_tok, int64_t K) {
   xt.sum.resize(n);
 }
 
-// Whether w x takes the integer GEMM: 8-bit weights, a batch, quantised activations.
+// Weights of at most 6 bits per value: in a batch they are requantised to q8_0 (32 rows at a time) for the integer
+// GEMM. The 8-bit rounding of a 4- to 6-bit grid is a quarter of the type's own step or less, the size of the
+// activations' own q8_0 rounding; decode keeps the types' exact integer dots.
+bool requantised_in_batches(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K: case GgmlType::Q2_K:
+    case GgmlType::Q3_K: case GgmlType::IQ4_XS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether w x takes the integer GEMM: 8-bit (or requantised lower-bit) weights, a batch, quantised activations.
 bool use_q8_gemm(const KernelTable& k, const Mat& w, int64_t n_tok) {
-  return w.type == GgmlType::Q8_0 && n_tok > kRowLoopMaxTokens && k.gemm_q8_0_panel && w.cols % kQK8_0 == 0 &&
-         quantized_activations();
+  return (w.type == GgmlType::Q8_0 || requantised_in_batches(w.type)) && n_tok > kRowLoopMaxTokens &&
+         k.gemm_q8_0_panel && w.cols % kQK8_0 == 0 && quantized_activations();
 }
 
 // y = w x for tokens already quantised: panels of 32 rows packed for VNNI, each multiplied with every token.
@@ -64,9 +77,27 @@ void gemm_q8_rows(const KernelTable& k, const Mat& w, const Q8Tokens& xt, int64_
   const int64_t K = w.cols;
   thread_local std::vector<uint8_t> panel;
   panel.resize(q8_0_panel_bytes(K));
+  const bool requant = w.type != GgmlType::Q8_0;
+  const size_t q8_stride = row_bytes(GgmlType::Q8_0, K);
+  thread_local std::vector<uint8_t> q8_rows;
+  thread_local std::vector<float> f32_row;
+  if (requant) {
+    q8_rows.resize(size_t(kGemmPanelRows) * q8_stride);
+    f32_row.resize(size_t(K));
+  }
   for (int64_t r0 = 0; r0 < w.rows; r0 += kGemmPanelRows) {
     const int nr = int(std::min(kGemmPanelRows, w.rows - r0));
-    k.pack_q8_0_panel(w.row(r0), w.row_stride, nr, K, panel.data());
+    const uint8_t* rows = w.row(r0);
+    size_t stride = w.row_stride;
+    if (requant) {
+      for (int i = 0; i < nr; ++i) {
+        k.of(w.type).dequant(w.row(r0 + i), f32_row.data(), K);
+        k.quantize_q8_0(f32_row.data(), q8_rows.data() + size_t(i) * q8_stride, K);
+      }
+      rows = q8_rows.data();
+      stride = q8_stride;
+    }
+    k.pack_q8_0_panel(rows, stride, nr, K, panel.data());
     const int64_t next = r0 + kGemmPanelRows;
     k.gemm_q8_0_panel(panel.data(), K, xt.q.data(), xt.d.data(), xt.sum.data(), n_tok, y + r0, ldy, nr,
                       next < w.rows ? w.row(next) : nullptr, w.row_stride, int(std::min(kGemmPanelRows, w.rows - next)));

@@ -9,7 +9,10 @@
 
 #include "core/half.h"
 #include "kernels/kernels.h"
+#include "core/thread_pool.h"
+#include "model/ops.h"
 #include "quant/blocks.h"
+#include "quant/quantize.h"
 
 namespace seek {
 namespace {
@@ -133,6 +136,52 @@ TEST(GemmQ8, Avx512QuantiserIsBitIdentical) {
   const BlockQ8_0* ties = reinterpret_cast<const BlockQ8_0*>(a.data()) + 1;
   EXPECT_EQ(ties->qs[1], 2);    // 1.5 -> 2
   EXPECT_EQ(ties->qs[2], -3);   // -2.5 -> -3
+}
+
+}  // namespace
+}  // namespace seek
+
+namespace seek {
+namespace {
+
+// Batches of lower-bit weights (here Q4_K) are requantised to q8_0 for the integer GEMM (as the activations are).
+// Each 8-bit rounding moves a value by at most half a step of max|block|/127, so on random data the product stays
+// within a few 1/127 of sum |w x| of the exact double product of the dequantised weights and f32 activations; we
+// allow 2/127 (a tolerance from that estimate, not a worst-case bound). A wrong scale or offset misses it by far.
+TEST(GemmQ8, RequantisedQ4KBatchStaysWithinEightBitError) {
+  select_kernels(KernelChoice::Auto);
+  set_quantized_activations(true);
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t rows = 70, K = 512, n_tok = 9;
+  const size_t stride = row_bytes(GgmlType::Q4_K, K);
+  std::vector<uint8_t> w(size_t(rows) * stride);
+  std::vector<float> v(static_cast<size_t>(K)), x(static_cast<size_t>(K * n_tok)), y(static_cast<size_t>(rows * n_tok));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& e : v) e = nd(rng);
+    quantizer(GgmlType::Q4_K)(v.data(), w.data() + size_t(r) * stride, K);
+  }
+  for (auto& e : x) e = nd(rng);
+  Mat m;
+  m.type = GgmlType::Q4_K;
+  m.rows = rows;
+  m.cols = K;
+  m.row_stride = stride;
+  m.data = w.data();
+  ThreadPool pool(2);
+  matmul(pool, m, x.data(), n_tok, y.data());
+  std::vector<float> wr(static_cast<size_t>(K));
+  for (int64_t r = 0; r < rows; ++r) {
+    ref_kernels().of(GgmlType::Q4_K).dequant(w.data() + size_t(r) * stride, wr.data(), K);
+    for (int64_t t = 0; t < n_tok; ++t) {
+      double exact = 0, mag = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        exact += double(wr[size_t(k)]) * x[size_t(t * K + k)];
+        mag += std::fabs(double(wr[size_t(k)]) * x[size_t(t * K + k)]);
+      }
+      ASSERT_LE(std::fabs(y[size_t(t * rows + r)] - exact), 2.0 / 127.0 * mag + 1e-6) << "row " << r << " token " << t;
+    }
+  }
 }
 
 }  // namespace
