@@ -60,11 +60,7 @@ Result<void> split_kv_b(const GgufFile& f, const GgufTensor& t, const MlaShape& 
     std::vector<float> row(size_t(m.kv_lora)), out(size_t(m.heads * m.kv_lora * m.nope));
     for (int64_t h = 0; h < m.heads; ++h)
       for (int64_t n = 0; n < m.nope; ++n) {
-        const int64_t r = h * per + n;
-        if (src->type == GgmlType::F8_E4M3)
-          ref_kernels().dequant_f8_e4m3(src->row_data(r), src->row_scales(r), row.data(), m.kv_lora);
-        else
-          ref_kernels().of(src->type).dequant(src->row_data(r), row.data(), m.kv_lora);
+        dequant_tensor_row(*src, h * per + n, row.data());
         for (int64_t l = 0; l < m.kv_lora; ++l) out[size_t((h * m.kv_lora + l) * m.nope + n)] = row[size_t(l)];
       }
     return out;

@@ -14,7 +14,10 @@
 #include <regex>
 #include <sstream>
 
+#include "core/half.h"
+#include "formats/json_checked.h"
 #include "formats/safetensors.h"
+#include "model/llama/llama.h"
 #include "model/loader.h"
 #include "tokenizer/vocab.h"
 
@@ -43,8 +46,9 @@ Result<json> read_json(const std::string& path) {
   ss << in.rdbuf();
   const std::string text = ss.str();
   if (text.size() > kMaxConfigBytes) return err("%s: larger than %zu bytes", path.c_str(), kMaxConfigBytes);
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return err("%s: not a JSON object", path.c_str());
+  json j;
+  SEEK_ASSIGN(j, parse_json_checked(text, path, "file"));
+  if (!j.is_object()) return err("%s: not a JSON object", path.c_str());
   return j;
 }
 
@@ -201,7 +205,7 @@ Result<void> deepseek_keys(const Config& c, GgufWriter& w, int64_t n_layers, int
 }
 
 // Llama-3 rotary frequency divisors (HF's "llama3" rope type), stored by llama.cpp's converter as rope_freqs.weight.
-Result<std::vector<float>> llama3_rope_factors(const Config& c, const json& rs, int64_t n_rot, double theta) {
+Result<std::vector<float>> llama3_factors_from(const Config& c, const json& rs, int64_t n_rot, double theta) {
   std::optional<double> factor, low, high;
   SEEK_ASSIGN(factor, c.num_opt(rs, "factor"));
   SEEK_ASSIGN(low, c.num_opt(rs, "low_freq_factor"));
@@ -212,21 +216,7 @@ Result<std::vector<float>> llama3_rope_factors(const Config& c, const json& rs, 
                "original_max_position_embeddings", c.path().c_str());
   const double old_ctx = it->get<double>();
   if (*factor <= 0 || *high <= *low) return err("%s: rope_scaling (llama3) values are inconsistent", c.path().c_str());
-  const double low_wavelen = old_ctx / *low, high_wavelen = old_ctx / *high;
-  std::vector<float> f;
-  for (int64_t i = 0; i < n_rot / 2; ++i) {
-    const double freq = std::pow(theta, -double(2 * i) / double(n_rot));
-    const double wavelen = 2 * M_PI / freq;
-    if (wavelen < high_wavelen) {
-      f.push_back(1.0f);
-    } else if (wavelen > low_wavelen) {
-      f.push_back(float(*factor));
-    } else {
-      const double smooth = (old_ctx / wavelen - *low) / (*high - *low);
-      f.push_back(float(1.0 / ((1 - smooth) / *factor + smooth)));
-    }
-  }
-  return f;
+  return llama3_rope_factors(theta, n_rot, *factor, *low, *high, old_ctx);
 }
 
 Result<void> llama_keys(const Config& c, const std::string& a, GgufWriter& w, int64_t n_layers,
@@ -256,7 +246,7 @@ Result<void> llama_keys(const Config& c, const std::string& a, GgufWriter& w, in
     if (kind == "llama3") {
       std::optional<double> theta;
       SEEK_ASSIGN(theta, c.num_opt("rope_theta"));
-      SEEK_ASSIGN(*rope_freqs, llama3_rope_factors(c, *rs, hd, theta.value_or(10000.0)));
+      SEEK_ASSIGN(*rope_freqs, llama3_factors_from(c, *rs, hd, theta.value_or(10000.0)));
     } else if (kind == "linear") {
       std::optional<double> factor;
       SEEK_ASSIGN(factor, c.num_opt(*rs, "factor"));
@@ -392,8 +382,7 @@ Result<const float*> block_scales(const SafetensorsSet& st, const std::string& h
     for (size_t i = 0; i < n; ++i) {
       uint16_t h;
       std::memcpy(&h, s->data + 2 * i, 2);
-      const uint32_t b = uint32_t(h) << 16;
-      std::memcpy(&f[i], &b, 4);
+      f[i] = bf16_to_f32(h);
     }
   } else {
     return err("%s: tensor %s has dtype %s, expected F32 or BF16", dir.c_str(), sname.c_str(), s->dtype.c_str());

@@ -180,18 +180,20 @@ void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t
   const KernelTable& k = kernels();
   if (use_q8_gemm(k, w, n_tok)) {
     // The batch is quantised once (split by tokens), then each thread multiplies its rows with all of it.
-    thread_local Q8Tokens xt;
+    thread_local Q8Tokens mine;
+    // Named inside the lambdas, a thread_local would be each worker's own: the workers must reach the calling
+    // thread's buffer through this reference.
+    Q8Tokens& xt = mine;
     resize_tokens(xt, n_tok, w.cols);
-    Q8Tokens& shared = xt;
     pool.run([&](int ti, int nt) {
       int64_t t0, t1;
       ThreadPool::split(n_tok, ti, nt, 1, &t0, &t1);
-      quantize_tokens(k, x, ldx, t0, t1, w.cols, shared);
+      quantize_tokens(k, x, ldx, t0, t1, w.cols, xt);
     });
     pool.run([&](int ti, int nt) {
       int64_t r0, r1;
       ThreadPool::split(w.rows, ti, nt, kGemmPanelRows, &r0, &r1);
-      if (r0 < r1) gemm_q8_rows(k, w.slice_rows(r0, r1 - r0), shared, n_tok, y + r0, ldy);
+      if (r0 < r1) gemm_q8_rows(k, w.slice_rows(r0, r1 - r0), xt, n_tok, y + r0, ldy);
     });
     return;
   }

@@ -58,10 +58,7 @@ void source_row(const SourceTensor& s, const float* computed, int64_t r, float* 
     std::memcpy(out, computed + size_t(r) * size_t(ne0), size_t(ne0) * 4);
     return;
   }
-  const GgufTensor& t = *s.tensor;
-  const int64_t sr = s.row_map.empty() ? r : s.row_map[size_t(r)];
-  if (t.type == GgmlType::F8_E4M3) ref_kernels().dequant_f8_e4m3(t.row_data(sr), t.row_scales(sr), out, ne0);
-  else ref_kernels().of(t.type).dequant(t.row_data(sr), out, ne0);
+  dequant_tensor_row(*s.tensor, s.row_map.empty() ? r : s.row_map[size_t(r)], out);
 }
 
 // Converts rows [r0, r1) of `s` to `to` into dst (laid out as the whole output tensor).
@@ -84,6 +81,11 @@ void convert_rows(const SourceTensor& s, const float* computed, GgmlType to, int
 GgmlType source_type(const SourceTensor& s) { return s.tensor ? s.tensor->type : GgmlType::F32; }
 
 }  // namespace
+
+void dequant_tensor_row(const GgufTensor& t, int64_t r, float* out) {
+  if (t.type == GgmlType::F8_E4M3) ref_kernels().dequant_f8_e4m3(t.row_data(r), t.row_scales(r), out, t.ne(0));
+  else ref_kernels().of(t.type).dequant(t.row_data(r), out, t.ne(0));
+}
 
 Result<QuantizeSummary> write_model(const std::vector<std::pair<std::string, GgufValue>>& kv, uint32_t alignment,
                                     const std::vector<SourceTensor>& sources, const std::string& source_path,

@@ -46,6 +46,9 @@ struct SourceTensor {
   std::function<std::vector<float>()> compute; // or all values as f32, rows of ne0
 };
 
+// Row r of a tensor (ne0 values) as f32, wherever its rows are stored (parts, FP8 with block scales).
+void dequant_tensor_row(const GgufTensor& t, int64_t r, float* out);
+
 // Writes `sources` with the metadata `kv` (general.file_type and quantization_version set from the recipe) to
 // `out`, each tensor in the recipe's type. `source_path` names the input in errors.
 Result<QuantizeSummary> write_model(const std::vector<std::pair<std::string, GgufValue>>& kv, uint32_t alignment,

@@ -58,6 +58,17 @@ def model(preset, type_="f32", layout=None):
     return path
 
 
+def make_test_gguf_module():
+    """tools/ref/make_test_gguf.py, which needs python3-numpy: a skip (a failure in CI) without it."""
+    sys.path.insert(0, os.path.join(REPO, "tools", "ref"))
+    try:
+        import make_test_gguf
+    except ImportError:
+        make_test_gguf = None
+    require(make_test_gguf is not None, "python3-numpy (for tools/ref/make_test_gguf.py)")
+    return make_test_gguf
+
+
 def tmpdir():
     return _tmp.name
 

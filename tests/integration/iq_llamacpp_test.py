@@ -25,12 +25,7 @@ import llama_quantize  # noqa: E402
 
 harness.require(harness.have_llamacpp(), "tools/oracle/node_modules (run: npm ci --prefix tools/oracle)")
 harness.require(llama_quantize.available() and iq_requant.available(), "llama.cpp's libraries in tools/oracle")
-sys.path.insert(0, os.path.join(harness.REPO, "tools", "ref"))
-try:
-    import make_test_gguf
-except ImportError:
-    make_test_gguf = None
-harness.require(make_test_gguf is not None, "python3-numpy (for tools/ref/make_test_gguf.py)")
+make_test_gguf = harness.make_test_gguf_module()
 
 SEEK = harness.seek_binary()
 TMP = harness.tmpdir()

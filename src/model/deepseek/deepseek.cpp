@@ -44,12 +44,7 @@ void DeepseekModel::block_forward(const BlockWeights& b, int64_t layer, const st
   if (b.is_moe) {
     moe(b.moe, pool, h.data(), n, out.data());
   } else {
-    const int64_t inter = b.ffn.w1.rows;
-    std::vector<float> g(static_cast<size_t>(n * inter)), u(static_cast<size_t>(n * inter));
-    matmul(pool, b.ffn.w1, h.data(), n, g.data());
-    matmul(pool, b.ffn.w3, h.data(), n, u.data());
-    swiglu(g.data(), u.data(), n * inter);
-    matmul(pool, b.ffn.w2, g.data(), n, out.data());
+    swiglu_mlp(b.ffn, &pool, h.data(), n, out.data());
   }
   for (int64_t i = 0; i < n * dim; ++i) x[i] += out[size_t(i)];
 }

@@ -79,6 +79,10 @@ class DeepseekModel : public Model {
   void moe(const MoeWeights& m, ThreadPool& pool, const float* h, int64_t n, float* out) const;
 };
 
+// out[t] = w2 (silu(w1 x[t]) * w3 x[t]) for n tokens (the dense FFN, shared and routed experts); products split
+// across `pool`, or all on the calling thread when pool is null.
+void swiglu_mlp(const MlpWeights& m, ThreadPool* pool, const float* x, int64_t n, float* out);
+
 Result<std::unique_ptr<Model>> load_deepseek(std::shared_ptr<GgufFile> file);
 
 }  // namespace seek

@@ -60,29 +60,24 @@ void route(const DeepseekConfig& c, const float* logits, const std::vector<float
   }
 }
 
-namespace {
-
-// out[t] = w2 (silu(w1 x[t]) * w3 x[t]) for n tokens.
-void mlp(const MlpWeights& m, ThreadPool& pool, const float* x, int64_t n, float* out) {
-  const int64_t inter = m.w1.rows;
-  std::vector<float> g(static_cast<size_t>(n * inter)), u(static_cast<size_t>(n * inter));
-  matmul(pool, m.w1, x, n, g.data());
-  matmul(pool, m.w3, x, n, u.data());
-  swiglu(g.data(), u.data(), n * inter);
-  matmul(pool, m.w2, g.data(), n, out);
-}
-
-// The same on one thread (a thread's share of the experts).
-void mlp_serial(const MlpWeights& m, const float* x, int64_t n, float* out) {
+void swiglu_mlp(const MlpWeights& m, ThreadPool* pool, const float* x, int64_t n, float* out) {
   const int64_t inter = m.w1.rows, dim = m.w1.cols;
-  thread_local std::vector<float> g, u;
+  thread_local std::vector<float> g, u;  // this thread's scratch, reused across calls
   g.resize(size_t(n * inter));
   u.resize(size_t(n * inter));
-  matmul_serial(m.w1, x, dim, n, g.data(), inter);
-  matmul_serial(m.w3, x, dim, n, u.data(), inter);
+  if (pool) {
+    matmul(*pool, m.w1, x, n, g.data());
+    matmul(*pool, m.w3, x, n, u.data());
+  } else {
+    matmul_serial(m.w1, x, dim, n, g.data(), inter);
+    matmul_serial(m.w3, x, dim, n, u.data(), inter);
+  }
   swiglu(g.data(), u.data(), n * inter);
-  matmul_serial(m.w2, g.data(), inter, n, out, m.w2.rows);
+  if (pool) matmul(*pool, m.w2, g.data(), n, out);
+  else matmul_serial(m.w2, g.data(), inter, n, out, m.w2.rows);
 }
+
+namespace {
 
 // Experts chosen by at most this many tokens of a batch run whole on one thread.
 constexpr int64_t kFewTokens = 4;
@@ -104,7 +99,7 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   }
 
   if (!m.shared.w1.empty()) {
-    mlp(m.shared, pool, h, n, out);
+    swiglu_mlp(m.shared, &pool, h, n, out);
   } else {
     std::fill(out, out + n * dim, 0.0f);
   }
@@ -132,7 +127,7 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
         const int64_t e = few[i], ne = int64_t(by_expert[size_t(e)].size());
         xs.resize(size_t(ne * dim));
         gather(e, xs.data());
-        mlp_serial(m.expert(e), xs.data(), ne, ys.data() + offset[size_t(e)] * dim);
+        swiglu_mlp(m.expert(e), nullptr, xs.data(), ne, ys.data() + offset[size_t(e)] * dim);
       }
     });
   }
@@ -141,7 +136,7 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     const int64_t ne = int64_t(by_expert[size_t(e)].size());
     xs.resize(size_t(ne * dim));
     gather(e, xs.data());
-    mlp(m.expert(e), pool, xs.data(), ne, ys.data() + offset[size_t(e)] * dim);
+    swiglu_mlp(m.expert(e), &pool, xs.data(), ne, ys.data() + offset[size_t(e)] * dim);
   }
   for (int64_t e = 0; e < E; ++e) {
     const auto& list = by_expert[size_t(e)];

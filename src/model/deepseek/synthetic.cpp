@@ -70,15 +70,9 @@ DeepseekConfig v3_bench() {
   return c;
 }
 
-// DeepSeek-V2-Lite's shape (no q LoRA, softmax routing without groups, 64 experts with 6 active, 2 shared, one
-// leading dense block, 16 heads over a 512-wide latent) at 2.6B parameters for benchmarks: hidden 1536 and expert
-// width 256 instead of 2048 and 1408, 26 layers (the count llama.cpp recognises V2-Lite by).
-DeepseekConfig v2_lite_bench() {
-  DeepseekConfig c = v3_bench();
-  c.dim = 1536;
-  c.n_layers = 26;
-  c.inter_dim = 8192;
-  c.moe_inter_dim = 256;
+// What sets DeepSeek-V2-Lite apart from V3: no q LoRA, softmax routing without groups or a routed scale, 2 shared
+// experts.
+DeepseekConfig with_v2_lite_routing(DeepseekConfig c) {
   c.q_lora_rank = 0;
   c.score_func = ScoreFunc::Softmax;
   c.norm_topk_prob = false;
@@ -89,18 +83,23 @@ DeepseekConfig v2_lite_bench() {
   return c;
 }
 
+// DeepSeek-V2-Lite's shape (64 experts with 6 active, one leading dense block, 16 heads over a 512-wide latent) at
+// 2.6B parameters for benchmarks: hidden 1536 and expert width 256 instead of 2048 and 1408, 26 layers (the count
+// llama.cpp recognises V2-Lite by).
+DeepseekConfig v2_lite_bench() {
+  DeepseekConfig c = with_v2_lite_routing(v3_bench());
+  c.dim = 1536;
+  c.n_layers = 26;
+  c.inter_dim = 8192;
+  c.moe_inter_dim = 256;
+  return c;
+}
+
 DeepseekConfig v2_lite_tiny() {
-  DeepseekConfig c = v3_tiny();
+  DeepseekConfig c = with_v2_lite_routing(v3_tiny());
   c.n_mtp_layers = 0;
-  c.q_lora_rank = 0;
-  c.score_func = ScoreFunc::Softmax;
-  c.norm_topk_prob = false;
-  c.route_scale = 1.0f;
-  c.n_expert_groups = 1;
-  c.n_limited_groups = 1;
   c.n_routed_experts = 8;
   c.n_activated_experts = 3;
-  c.n_shared_experts = 2;
   c.mscale_all_dim = 0.707f;
   return c;
 }

@@ -146,4 +146,22 @@ void LlamaModel::forward(ModelState& state, ThreadPool& pool, const int32_t* tok
   matmul(pool, weights.output, normed.data(), rows, logits);
 }
 
+std::vector<float> llama3_rope_factors(double theta, int64_t n_rot, double factor, double low, double high,
+                                       double old_ctx) {
+  std::vector<float> out;
+  for (int64_t i = 0; i < n_rot / 2; ++i) {
+    const double freq = std::pow(theta, -double(2 * i) / double(n_rot));
+    const double wavelen = 2 * M_PI / freq;
+    if (wavelen < old_ctx / high) {
+      out.push_back(1.0f);
+    } else if (wavelen > old_ctx / low) {
+      out.push_back(float(factor));
+    } else {
+      const double smooth = (old_ctx / wavelen - low) / (high - low);
+      out.push_back(float(1.0 / ((1 - smooth) / factor + smooth)));
+    }
+  }
+  return out;
+}
+
 }  // namespace seek

@@ -41,6 +41,11 @@ struct LlamaConfig {
 // Reads and checks the `<arch>.*` hyper-parameters.
 Result<LlamaConfig> llama_config_from_gguf(const GgufFile& f);
 
+// Llama-3 rotary frequency divisors (HF's "llama3" rope type), one per rotated pair, as llama.cpp's converter
+// stores them in rope_freqs.weight: 1 for short wavelengths, `factor` for long ones, a smooth blend between.
+std::vector<float> llama3_rope_factors(double theta, int64_t n_rot, double factor, double low_freq_factor,
+                                       double high_freq_factor, double original_context);
+
 struct LlamaBlock {
   std::vector<float> attn_norm, ffn_norm;  // (dim)
   Mat wq, wk, wv, wo;                      // (H*hd, dim), (Hkv*hd, dim), (Hkv*hd, dim), (dim, H*hd)

@@ -34,19 +34,7 @@ LlamaConfig tiny(const std::string& arch) {
 
 // Llama-3 frequency divisors as HF's "llama3" rope scaling defines them (and llama.cpp's converter stores them).
 std::vector<float> llama3_factors(const LlamaConfig& c) {
-  const double factor = 8, low = 1, high = 4, old_ctx = 64;
-  std::vector<float> out;
-  for (int64_t i = 0; i < c.n_rot / 2; ++i) {
-    const double freq = std::pow(double(c.rope_theta), -double(2 * i) / double(c.n_rot));
-    const double wavelen = 2 * M_PI / freq;
-    if (wavelen < old_ctx / high) out.push_back(1.0f);
-    else if (wavelen > old_ctx / low) out.push_back(float(factor));
-    else {
-      const double smooth = (old_ctx / wavelen - low) / (high - low);
-      out.push_back(float(1.0 / ((1 - smooth) / factor + smooth)));
-    }
-  }
-  return out;
+  return llama3_rope_factors(c.rope_theta, c.n_rot, /*factor=*/8, /*low=*/1, /*high=*/4, /*original_context=*/64);
 }
 
 }  // namespace
