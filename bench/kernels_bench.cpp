@@ -28,7 +28,7 @@ const KernelTable* table(Table t) {
   return nullptr;
 }
 
-enum class Path { Q8, F32, Dequant };
+enum class Path { Q8, Q8x, F32, Dequant };
 
 // A weight matrix of 4096 columns and enough rows to fill ~64 MiB (twice the L3), so each pass streams it from
 // memory as decode does.
@@ -38,10 +38,12 @@ struct Weights {
   std::vector<uint8_t> w;
 };
 
-Weights make_weights(GgmlType type) {
+// hot: ~512 KiB instead, which stays in L2: the kernel's arithmetic speed, the ceiling it reaches when memory
+// keeps up.
+Weights make_weights(GgmlType type, bool hot = false) {
   Weights m;
   m.rb = row_bytes(type, m.cols);
-  m.rows = std::max<int64_t>(8192, int64_t((64u << 20) / m.rb));
+  m.rows = hot ? int64_t((512u << 10) / m.rb) : std::max<int64_t>(8192, int64_t((64u << 20) / m.rb));
   m.w.resize(m.rb * size_t(m.rows));
   std::mt19937 rng(1);
   std::vector<float> tmp(size_t(m.cols));
@@ -61,24 +63,31 @@ Weights make_weights(GgmlType type) {
 
 // One matrix-vector product per iteration as the decode path runs it (x quantised once, then every row), or the
 // f32-activation dot, or the prefill's dequantisation of 32-row panels (weights read, floats written to L2).
-void matvec(benchmark::State& state, GgmlType type, bool simd, Path path) {
+void matvec(benchmark::State& state, GgmlType type, bool simd, Path path, bool hot = false) {
   const KernelTable& k = simd && cpu_has_avx512() ? *avx512_kernels() : ref_kernels();
   const TypeKernels& tk = k.of(type);
-  if ((path == Path::Q8 && !tk.dot_q8) || !tk.dot) {
+  if ((path == Path::Q8 && !tk.dot_q8) || (path == Path::Q8x && !tk.dot_q8x) || !tk.dot) {
     state.SkipWithError("no kernel");
     return;
   }
-  const Weights m = make_weights(type);
+  const Weights m = make_weights(type, hot);
   std::mt19937 rng(2);
   std::normal_distribution<float> d(0, 1);
   std::vector<float> x(size_t(m.cols)), y(size_t(m.rows)), panel(size_t(kGemmPanelRows * m.cols));
   for (auto& v : x) v = d(rng);
   std::vector<uint8_t> xq(row_bytes(GgmlType::Q8_0, m.cols));
   const auto* xb = reinterpret_cast<const BlockQ8_0*>(xq.data());
+  std::vector<int8_t> qs(size_t(m.cols));
+  std::vector<float> d16(size_t(m.cols / 16)), s16(size_t(m.cols / 16));
+  const Q8Act xa{qs.data(), d16.data(), s16.data()};
   for (auto _ : state) {
     if (path == Path::Q8) {
       k.quantize_q8_0(x.data(), xq.data(), m.cols);
       for (int64_t r = 0; r < m.rows; ++r) y[size_t(r)] = tk.dot_q8(m.w.data() + size_t(r) * m.rb, xb, m.cols);
+    } else if (path == Path::Q8x) {
+      k.quantize_q8_0(x.data(), xq.data(), m.cols);
+      prepare_q8x(xb, m.cols, qs.data(), d16.data(), s16.data());
+      for (int64_t r = 0; r < m.rows; ++r) y[size_t(r)] = tk.dot_q8x(m.w.data() + size_t(r) * m.rb, xa, m.cols);
     } else if (path == Path::F32) {
       for (int64_t r = 0; r < m.rows; ++r) y[size_t(r)] = tk.dot(m.w.data() + size_t(r) * m.rb, x.data(), m.cols);
     } else {
@@ -140,13 +149,27 @@ SEEK_BENCH(f32_avx512, GgmlType::F32, true, Path::F32);
 // The quantised types: decode (q8_0 activations) on both tables, the f32-activation dot and dequantisation.
 #define SEEK_QUANT_BENCH(name, type)                            \
   SEEK_BENCH(name##_avx512, type, true, Path::Q8);               \
+  SEEK_BENCH(name##_prepared_avx512, type, true, Path::Q8x);     \
   SEEK_BENCH(name##_ref, type, false, Path::Q8);                 \
   SEEK_BENCH(name##_f32act_avx512, type, true, Path::F32);       \
   SEEK_BENCH(name##_f32act_ref, type, false, Path::F32);         \
   SEEK_BENCH(name##_dequant_avx512, type, true, Path::Dequant);  \
   SEEK_BENCH(name##_dequant_ref, type, false, Path::Dequant)
 
+// Arithmetic ceilings of the decode kernels (weights in L2).
+#define SEEK_HOT_BENCH(name, type)                                                                     \
+  BENCHMARK_CAPTURE(matvec, name##_hot_avx512, type, true, Path::Q8, true)->Unit(benchmark::kMicrosecond); \
+  BENCHMARK_CAPTURE(matvec, name##_prepared_hot_avx512, type, true, Path::Q8x, true)->Unit(benchmark::kMicrosecond)
+SEEK_HOT_BENCH(q8_0, GgmlType::Q8_0);
+SEEK_HOT_BENCH(q4_0, GgmlType::Q4_0);
+SEEK_HOT_BENCH(q4_K, GgmlType::Q4_K);
+SEEK_HOT_BENCH(q5_K, GgmlType::Q5_K);
+SEEK_HOT_BENCH(q6_K, GgmlType::Q6_K);
+
 SEEK_QUANT_BENCH(q4_0, GgmlType::Q4_0);
+SEEK_QUANT_BENCH(q5_0, GgmlType::Q5_0);
+SEEK_QUANT_BENCH(q5_1, GgmlType::Q5_1);
+SEEK_QUANT_BENCH(iq4_nl, GgmlType::IQ4_NL);
 SEEK_QUANT_BENCH(q4_K, GgmlType::Q4_K);
 SEEK_QUANT_BENCH(q5_K, GgmlType::Q5_K);
 SEEK_QUANT_BENCH(q6_K, GgmlType::Q6_K);

@@ -19,10 +19,25 @@ struct BlockQ8_0;
 // integer products are exact, so only the per-block scaling rounds.
 using VecDotQ8Fn = float (*)(const uint8_t* row, const BlockQ8_0* xq, int64_t n);
 
+// q8_0 activations laid out for the quantised types' decode dots (TypeKernels::dot_q8x): the n quants, and per
+// 16 values the block's scale as f32 (d16) and that scale times the sum of the 16 quants (s16). prepare_q8x
+// forms them once per product, so a row's dot spends nothing on the activations' f16 scales or on the sums that
+// the types' minimums and offsets multiply. The quants of each whole 256-value unit are interleaved (value
+// 32g + 8r + j of the unit stored at 64r + 8g + j: see avx512_units.h), those after the last whole unit in order.
+struct Q8Act {
+  const int8_t* qs;   // n
+  const float* d16;   // n / 16
+  const float* s16;   // n / 16
+};
+void prepare_q8x(const BlockQ8_0* xq, int64_t n, int8_t* qs, float* d16, float* s16);
+using VecDotQ8xFn = float (*)(const uint8_t* row, const Q8Act& x, int64_t n);
+
 struct TypeKernels {
   DequantRowFn dequant = nullptr;
   VecDotFn dot = nullptr;
   VecDotQ8Fn dot_q8 = nullptr;  // decode path when set: x is quantised to q8_0 once per matrix-vector product
+  // When set, dot_q8's product from prepared activations (same integer sums, fewer instructions per row).
+  VecDotQ8xFn dot_q8x = nullptr;
 };
 
 struct KernelTable {

@@ -58,7 +58,7 @@ void resize_tokens(Q8Tokens& xt, int64_t n_tok, int64_t K) {
 // activations' own q8_0 rounding; decode keeps the types' exact integer dots.
 bool requantised_in_batches(GgmlType t) {
   switch (t) {
-    case GgmlType::Q4_0: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K: case GgmlType::Q2_K:
+    case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::Q5_1: case GgmlType::IQ4_NL: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K: case GgmlType::Q2_K:
     case GgmlType::Q3_K: case GgmlType::IQ4_XS:
       return true;
     default:
@@ -124,6 +124,21 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
       const int64_t nb = K / kQK8_0;
       xq.resize(size_t(nb * n_tok));
       for (int64_t t = 0; t < n_tok; ++t) k.quantize_q8_0(x + t * ldx, reinterpret_cast<uint8_t*>(xq.data() + t * nb), K);
+      if (tk.dot_q8x) {
+        thread_local std::vector<int8_t> qs;
+        thread_local std::vector<float> d16, s16;
+        qs.resize(size_t(K * n_tok));
+        d16.resize(size_t(K / 16 * n_tok));
+        s16.resize(d16.size());
+        Q8Act xa[kRowLoopMaxTokens];
+        for (int64_t t = 0; t < n_tok; ++t) {
+          prepare_q8x(xq.data() + t * nb, K, qs.data() + t * K, d16.data() + t * (K / 16), s16.data() + t * (K / 16));
+          xa[t] = {qs.data() + t * K, d16.data() + t * (K / 16), s16.data() + t * (K / 16)};
+        }
+        for (int64_t r = 0; r < w.rows; ++r)
+          for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = tk.dot_q8x(w.row(r), xa[t], K);
+        return;
+      }
       for (int64_t r = 0; r < w.rows; ++r)
         for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = tk.dot_q8(w.row(r), xq.data() + t * nb, K);
     } else if (w.type == GgmlType::F8_E4M3) {

@@ -41,6 +41,9 @@ struct TypeCase {
 std::vector<TypeCase> cases() {
   return {
       {GgmlType::Q4_0, {offsetof(BlockQ4_0, d)}, 32},
+      {GgmlType::Q5_0, {offsetof(BlockQ5_0, d)}, 32},
+      {GgmlType::Q5_1, {offsetof(BlockQ5_1, d), offsetof(BlockQ5_1, m)}, 32},
+      {GgmlType::IQ4_NL, {offsetof(BlockIQ4NL, d)}, 32},
       {GgmlType::Q2_K, {offsetof(BlockQ2K, d), offsetof(BlockQ2K, dmin)}, 16},
       {GgmlType::Q3_K, {offsetof(BlockQ3K, d)}, 16},
       {GgmlType::Q4_K, {offsetof(BlockQ4K, d), offsetof(BlockQ4K, dmin)}, 32},
@@ -57,6 +60,7 @@ double group_min(GgmlType type, const uint8_t* row, int64_t e) {
     const auto* b = reinterpret_cast<const BlockQ2K*>(row) + blk;
     return double(f16_to_f32(b->dmin)) * (b->scales[i / 16] >> 4);
   }
+  if (type == GgmlType::Q5_1) return -double(f16_to_f32(reinterpret_cast<const BlockQ5_1*>(row)[e / 32].m));
   if (type == GgmlType::Q4_K || type == GgmlType::Q5_K) {
     const size_t bytes = type == GgmlType::Q4_K ? sizeof(BlockQ4K) : sizeof(BlockQ5K);
     const auto* b = reinterpret_cast<const BlockQ4K*>(row + blk * int64_t(bytes));  // d, dmin, scales: same place
@@ -105,6 +109,16 @@ std::vector<BlockQ8_0> make_activations(int64_t n, int kind, std::mt19937& rng) 
   }
   return x;
 }
+
+// q8_0 activations as prepare_q8x lays them out for dot_q8x.
+struct PreparedQ8 {
+  std::vector<int8_t> qs;
+  std::vector<float> d16, s16;
+  PreparedQ8(const std::vector<BlockQ8_0>& xq, int64_t n) : qs(size_t(n)), d16(size_t(n / 16)), s16(size_t(n / 16)) {
+    prepare_q8x(xq.data(), n, qs.data(), d16.data(), s16.data());
+  }
+  Q8Act act() const { return {qs.data(), d16.data(), s16.data()}; }
+};
 
 struct Oracle {
   double value = 0;  // sum w_i x_i in float64 from the dequantised values
@@ -173,6 +187,9 @@ TEST_P(QuantKernels, MatchReferenceAndFloat64Oracle) {
             ASSERT_EQ(bits_from_f32(ws[size_t(i)]), bits_from_f32(w[size_t(i)]))
                 << "dequant element " << i << " of " << what << ": ref " << w[size_t(i)] << ", avx512 " << ws[size_t(i)];
           ASSERT_TRUE(within(s.dot_q8(row.data(), xq.data(), n), r_q8, 2 * bound_q8, "avx512 dot_q8 vs ref, " + what));
+          ASSERT_NE(s.dot_q8x, nullptr) << traits(tc.type).name << " has no AVX-512 dot_q8x";
+          const PreparedQ8 xp(xq, n);
+          ASSERT_TRUE(within(s.dot_q8x(row.data(), xp.act(), n), r_q8, 2 * bound_q8, "avx512 dot_q8x vs ref, " + what));
           ASSERT_TRUE(within(s.dot(row.data(), x.data(), n), o.value, bound_dot, "avx512 dot vs float64, " + what));
         }
   }
@@ -213,6 +230,8 @@ TEST_P(QuantKernels, BoundCatchesOneWrongWeight) {
           << traits(tc.type).name << ": a change of " << delta << " (bound " << bound << ") went unnoticed";
       if (avx512_kernels() && cpu_has_avx512()) {
         EXPECT_FALSE(within(avx512_kernels()->of(tc.type).dot_q8(bad.data(), xq.data(), n), o.value, bound, "x"));
+        const PreparedQ8 xp(xq, n);
+        EXPECT_FALSE(within(avx512_kernels()->of(tc.type).dot_q8x(bad.data(), xp.act(), n), o.value, bound, "x"));
       }
       return;
     }

@@ -1,20 +1,11 @@
-// AVX-512 kernels of Q4_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS: dot products with q8_0 activations (VNNI
-// vpdpbusd, the decode path), dot products with f32 activations, and row dequantisation (prefill panels).
-//
-// Every type is read through one shape, 256 elements at a time (a k-quant super-block; eight Q4_0 blocks):
-//   - codes(c): the 64 elements 64c..64c+63 as unsigned bytes u, so that w = a_g * (u - kOffset) - b_g;
-//   - scales(): a_g and b_g per group of 16 elements (types with groups of 32 repeat each value twice).
-// With q8_0 activations (x = d_x * q_x per 32 values) one vpdpbusd of u with q_x gives, per 32-bit lane, the
-// integer sum over 4 consecutive elements; a lane lies inside one group and one activation block, so the
-// lane's contribution is d_x * (a_g * (sum u*q_x - kOffset * sum q_x) - b_g * sum q_x). The integer parts are
-// exact; the per-lane factors d_x * a_g and d_x * b_g are formed once per super-block and the lanes are summed
-// in f32 (the reference kernels sum per group in a different order: tests/kernels bound the difference).
-// Dequantisation forms a_g * (u - kOffset) - b_g with the reference's operations, so its output is identical.
+// AVX-512 kernels of Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS: dot products with q8_0 activations (VNNI vpdpbusd,
+// the decode path, plain and prepared), dot products with f32 activations, and row dequantisation (prefill
+// panels). Each type supplies its codes and scales in the unit shape of avx512_units.h, whose drivers do the rest.
 #include <immintrin.h>
 
 #include <cstring>
 
-#include "core/half.h"
+#include "kernels/avx512/avx512_units.h"
 #include "kernels/kernels.h"
 #include "quant/blocks.h"
 
@@ -24,80 +15,41 @@ void register_avx512_quant_kernels(KernelTable& t);
 
 namespace {
 
-inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
-
-// 32 bytes at p in both 256-bit halves.
-inline __m512i broadcast32(const uint8_t* p) {
-  return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-
-// Bytes of a __mmask64 / __mmask32 selecting the upper 256 bits (32 bytes / 16 words).
-constexpr __mmask64 kUpperBytes = 0xFFFFFFFF00000000ull;
-constexpr __mmask32 kUpperWords = 0xFFFF0000u;
-
-// The 64 activation codes of q8_0 blocks x[0] and x[1].
-inline __m512i load_q8_pair(const BlockQ8_0* x) {
-  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[0].qs));
-  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[1].qs));
-  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-}
-
-// The f16 scales of 8 consecutive blocks whose d fields lie every `stride` bytes from p (stride 34 for q8_0,
-// 18 for Q4_0), as 8 floats. Words are picked out of vector loads with vpermt2w instead of 8 scalar inserts;
-// every byte read lies inside the 8 blocks.
-template <int kStride>
-inline __m256 load_scales8(const uint8_t* p) {
-  static_assert(kStride == 34 || kStride == 18);
-  constexpr uint16_t w = kStride / 2;  // the d of block j is word w*j
-  if constexpr (kStride == 18) {  // all 8 within the first 128 bytes
-    alignas(64) static constexpr uint16_t kIdx[32] = {0, w, 2 * w, 3 * w, 4 * w, 5 * w, 6 * w, 7 * w};
-    const __m512i h = _mm512_permutex2var_epi16(_mm512_loadu_si512(p), _mm512_load_si512(kIdx), _mm512_loadu_si512(p + 64));
-    return _mm256_cvtph_ps(_mm512_castsi512_si128(h));
-  } else {  // blocks 0-3 within bytes 0..127, blocks 4-7 within bytes 128..255
-    alignas(64) static constexpr uint16_t kIdx[32] = {0, w, 2 * w, 3 * w, 4 * w - 64, 5 * w - 64, 6 * w - 64, 7 * w - 64};
-    const __m512i idx = _mm512_load_si512(kIdx);
-    const __m512i a = _mm512_permutex2var_epi16(_mm512_loadu_si512(p), idx, _mm512_loadu_si512(p + 64));
-    const __m512i b = _mm512_permutex2var_epi16(_mm512_loadu_si512(p + 128), idx, _mm512_loadu_si512(p + 192));
-    return _mm256_cvtph_ps(_mm512_castsi512_si128(_mm512_mask_blend_epi16(0xF0, a, b)));
-  }
-}
-
-// Per-lane factor of chunk c: lane l (elements 64c + 4l .. 64c + 4l + 3) belongs to 16-group 4c + l/4.
-alignas(64) constexpr int32_t kChunkGroup[4][16] = {
-    {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3},
-    {4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7},
-    {8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11},
-    {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
-// 16-group g lies in activation block g / 2.
-alignas(64) constexpr int32_t kGroupBlock[16] = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7};
-
-inline __m512i load_index(const int32_t* p) { return _mm512_load_si512(p); }
-
-// 8 values (float) repeated to 16: groups of 32 seen as pairs of groups of 16.
-inline __m512 repeat_pairs(__m256 v8) {
-  return _mm512_permutexvar_ps(load_index(kGroupBlock), _mm512_castps256_ps512(v8));
-}
+using namespace avx512;
 
 // ---- per-type layouts (blocks.h) --------------------------------------------------------------------------
 
 // Q4_K/Q5_K scales and mins: 8 six-bit values each in 12 bytes (see unpack_scale_min_k4), groups of 32.
-inline void k4_scales(uint16_t d16, uint16_t dmin16, const uint8_t* packed, __m512* a, __m512* b) {
-  uint32_t s[3];
-  std::memcpy(s, packed, 12);
-  const uint32_t sc_lo = s[0] & 0x3f3f3f3f, m_lo = s[1] & 0x3f3f3f3f;
-  const uint32_t sc_hi = (s[2] & 0x0f0f0f0f) | ((s[0] >> 2) & 0x30303030);  // top 2 bits of bytes 0-3 -> bits 4-5
-  const uint32_t m_hi = ((s[2] >> 4) & 0x0f0f0f0f) | ((s[1] >> 2) & 0x30303030);
-  const __m128i v = _mm_set_epi64x(int64_t(m_lo | uint64_t(m_hi) << 32), int64_t(sc_lo | uint64_t(sc_hi) << 32));
-  const __m512 sc = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(v, v)));  // each value twice
-  const __m512 m = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpackhi_epi8(v, v)));
-  *a = _mm512_mul_ps(_mm512_set1_ps(half_to_float(d16)), sc);
-  *b = _mm512_mul_ps(_mm512_set1_ps(half_to_float(dmin16)), m);
+inline void k4_scales(const uint8_t* block, __m512* a, __m512* b) {
+  // The block's first 16 bytes as dwords [d | dmin, s0, s1, s2]; s0..s2 are the 12 packed bytes.
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+  const __m128i x = _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 1));                              // s0 s1 s0 s1
+  const __m128i y = _mm_srlv_epi32(_mm_shuffle_epi32(v, 0xFF), _mm_setr_epi32(0, 0, 0, 4));    //  .  . s2 s2>>4
+  const __m128i lo = _mm_and_si128(x, _mm_set1_epi8(0x3f));  // scales 0-3, mins 0-3
+  const __m128i hi = _mm_or_si128(_mm_and_si128(y, _mm_set1_epi8(0x0f)),  // scales 4-7, mins 4-7: top 2 bits
+                                  _mm_and_si128(_mm_srli_epi32(x, 2), _mm_set1_epi8(0x30)));  // from s0, s1
+  const __m128i r = _mm_blend_epi32(lo, hi, 0xC);  // bytes: scales 0-3, mins 0-3, scales 4-7, mins 4-7
+  const __m128i sc = _mm_shuffle_epi8(r, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 8, 8, 9, 9, 10, 10, 11, 11));
+  const __m128i mn = _mm_shuffle_epi8(r, _mm_setr_epi8(4, 4, 5, 5, 6, 6, 7, 7, 12, 12, 13, 13, 14, 14, 15, 15));
+  const __m128 dd = _mm_cvtph_ps(v);  // d, dmin
+  *a = _mm512_mul_ps(_mm512_broadcastss_ps(dd), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)));  // each value twice
+  *b = _mm512_mul_ps(_mm512_broadcastss_ps(_mm_movehdup_ps(dd)), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn)));
 }
 
 // Low and high nibbles of 32 bytes: elements 0..31 and 32..63 of a Q4_K/Q5_K chunk.
 inline __m512i nibbles64(const uint8_t* p) {
   const __m512i v = broadcast32(p);
   return _mm512_and_si512(_mm512_mask_srli_epi16(v, kUpperWords, v, 4), _mm512_set1_epi8(0x0F));
+}
+
+// Q4_K/Q5_K's low 4 bits interleaved (avx512_units.h): group 2j's values 8r .. 8r + 7 are the low nibbles of qs
+// qword 4j + r, group 2j + 1's the high nibbles of the same qword.
+inline void k4_codes_il(const uint8_t* qs, __m512i u[4]) {
+  const __m512i z0 = _mm512_loadu_si512(qs), z1 = _mm512_loadu_si512(qs + 64);
+  for (int r = 0; r < 4; ++r) {
+    const __m512i v = _mm512_permutex2var_epi64(z0, _mm512_setr_epi64(r, r, 4 + r, 4 + r, 8 + r, 8 + r, 12 + r, 12 + r), z1);
+    u[r] = _mm512_and_si512(_mm512_mask_srli_epi64(v, 0xAA, v, 4), _mm512_set1_epi8(0x0F));
+  }
 }
 
 // Two-bit fields of a Q2_K/Q3_K plane: chunk c holds shifts 2s, 2s+2 (s = 2 (c % 2)) of qs[32 (c / 2) ..].
@@ -118,22 +70,37 @@ struct Q4K {
   using Block = BlockQ4K;
   static constexpr int kOffset = 0;
   static constexpr bool kMin = true;
-  static void scales(const Block& b, __m512* a, __m512* m) { k4_scales(b.d, b.dmin, b.scales, a, m); }
+  static constexpr int kGroup = 32;
+  static void scales(const Block& b, __m512* a, __m512* m) { k4_scales(reinterpret_cast<const uint8_t*>(&b), a, m); }
   static __m512i codes(const Block& b, int c) { return nibbles64(b.qs + 32 * c); }
+  static void codes_il(const Block& b, __m512i u[4]) { k4_codes_il(b.qs, u); }
 };
 
 struct Q5K {
   using Block = BlockQ5K;
   static constexpr int kOffset = 0;
   static constexpr bool kMin = true;
-  static void scales(const Block& b, __m512* a, __m512* m) { k4_scales(b.d, b.dmin, b.scales, a, m); }
+  static constexpr int kGroup = 32;
+  static void scales(const Block& b, __m512* a, __m512* m) { k4_scales(reinterpret_cast<const uint8_t*>(&b), a, m); }
   static __m512i codes(const Block& b, int c) { return add_high_bit(nibbles64(b.qs + 32 * c), b.qh, c, 16); }
+  // Bit g of qh[l] is bit 4 of element 32g + l: slot g of register r takes qh[8r .. 8r + 7] rotated so bit g
+  // lands on bit 4.
+  static void codes_il(const Block& b, __m512i u[4]) {
+    k4_codes_il(b.qs, u);
+    const __m512i qh = _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh)));
+    const __m512i rot = _mm512_setr_epi64(4, 3, 2, 1, 0, 63, 62, 61);
+    for (int r = 0; r < 4; ++r) {
+      const __m512i h = _mm512_rolv_epi64(_mm512_permutexvar_epi64(_mm512_set1_epi64(r), qh), rot);
+      u[r] = _mm512_ternarylogic_epi64(u[r], h, _mm512_set1_epi8(0x10), 0xF8);  // u | (h & 0x10)
+    }
+  }
 };
 
 struct Q2K {
   using Block = BlockQ2K;
   static constexpr int kOffset = 0;
   static constexpr bool kMin = true;
+  static constexpr int kGroup = 16;
   static void scales(const Block& b, __m512* a, __m512* m) {
     const __m512i s = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
     *a = _mm512_mul_ps(_mm512_set1_ps(half_to_float(b.d)),
@@ -147,6 +114,7 @@ struct Q3K {
   using Block = BlockQ3K;
   static constexpr int kOffset = 4;  // u = low 2 bits + 4 * hmask bit, 0..7
   static constexpr bool kMin = false;
+  static constexpr int kGroup = 16;
   // 16 six-bit scales (unpack_scales_q3k): low nibbles of bytes 0-7 for groups 0-7, high nibbles for 8-15;
   // top 2 bits of group g at bits 2 (g / 4) of byte 8 + g % 4. Four groups per 32-bit word.
   static void scales(const Block& b, __m512* a, __m512* m) {
@@ -166,6 +134,7 @@ struct Q6K {
   using Block = BlockQ6K;
   static constexpr int kOffset = 32;
   static constexpr bool kMin = false;
+  static constexpr int kGroup = 16;
   static void scales(const Block& b, __m512* a, __m512* m) {
     const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
     *a = _mm512_mul_ps(_mm512_set1_ps(half_to_float(b.d)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(s)));
@@ -182,12 +151,26 @@ struct Q6K {
       return _mm512_or_si512(_mm512_and_si512(l, m0f), _mm512_and_si512(_mm512_slli_epi16(qs, 4), m30));
     return _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m0f), _mm512_and_si512(qs, m30));
   }
+  // Group g = 4h + j (h = half, j = 0..3) takes its low 4 bits from ql qword 8h + 4 (j % 2) + r (high nibbles
+  // for j >= 2) and its top 2 bits from bits 2j of qh qword 4h + r.
+  static void codes_il(const Block& b, __m512i u[4]) {
+    const __m512i l0 = _mm512_loadu_si512(b.ql), l1 = _mm512_loadu_si512(b.ql + 64), qh = _mm512_loadu_si512(b.qh);
+    const __m512i rot = _mm512_setr_epi64(4, 2, 0, 62, 4, 2, 0, 62);  // bits 2j to bits 4-5
+    for (int r = 0; r < 4; ++r) {
+      __m512i l = _mm512_permutex2var_epi64(l0, _mm512_setr_epi64(r, 4 + r, r, 4 + r, 8 + r, 12 + r, 8 + r, 12 + r), l1);
+      l = _mm512_mask_srli_epi64(l, 0xCC, l, 4);
+      const __m512i h = _mm512_rolv_epi64(
+          _mm512_permutexvar_epi64(_mm512_setr_epi64(r, r, r, r, 4 + r, 4 + r, 4 + r, 4 + r), qh), rot);
+      u[r] = _mm512_ternarylogic_epi64(l, _mm512_and_si512(h, _mm512_set1_epi8(0x30)), _mm512_set1_epi8(0x0F), 0xEC);  // (l & 0x0F) | h
+    }
+  }
 };
 
 struct IQ4XS {
   using Block = BlockIQ4XS;
   static constexpr int kOffset = 128;  // u = level + 128, 1..241
   static constexpr bool kMin = false;
+  static constexpr int kGroup = 32;
   // ls_g: low nibble g % 2 of scales_l[g / 2], high 2 bits at bits 2g of scales_h; each used by 2 groups of 16.
   static void scales(const Block& b, __m512* a, __m512* m) {
     uint32_t l;
@@ -218,120 +201,14 @@ struct IQ4XS {
   }
 };
 
-// Eight Q4_0 blocks read as one 256-element unit: group of 16 g has scale d of block g / 2.
-struct Q4_0x8 {
-  BlockQ4_0 b[8];
-};
-static_assert(sizeof(Q4_0x8) == 8 * sizeof(BlockQ4_0));
-
-struct Q40 {
-  using Block = Q4_0x8;
-  static constexpr int kOffset = 8;
-  static constexpr bool kMin = false;
-  static void scales(const Block& b, __m512* a, __m512* m) {
-    *a = repeat_pairs(load_scales8<sizeof(BlockQ4_0)>(reinterpret_cast<const uint8_t*>(&b)));
-    *m = _mm512_setzero_ps();
-  }
-  // Blocks 2c, 2c+1: 128-bit lanes [lo, hi] of each block's 16 bytes.
-  static __m512i codes(const Block& b, int c) {
-    const __m256i v = _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.b[2 * c].qs))),
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.b[2 * c + 1].qs)), 1);
-    const __m512i z = _mm512_shuffle_i64x2(_mm512_castsi256_si512(v), _mm512_castsi256_si512(v), 0x50);
-    return _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFF00FF00u, z, 4), _mm512_set1_epi8(0x0F));
-  }
-};
-
-// ---- the shared drivers --------------------------------------------------------------------------------------
-
-// Sum over `units` 256-element units of w . x with q8_0 activations (see the top of the file).
-template <class T>
-float dot_q8_units(const typename T::Block* w, const BlockQ8_0* xq, int64_t units) {
-  const __m512i ones = _mm512_set1_epi8(1), offset = _mm512_set1_epi8(char(T::kOffset));
-  // One accumulator per chunk (and per chunk for the min terms), so no FMA waits on another in a super-block.
-  __m512 acc[4], accm[4];
-  for (int c = 0; c < 4; ++c) acc[c] = accm[c] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < units; ++i) {
-    // Rows are streamed back to back in decode: keep reads in flight 4 KiB ahead (prefetches never fault).
-    for (size_t off = 0; off < sizeof(typename T::Block); off += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(w + i) + 4096 + off, _MM_HINT_T0);
-    const BlockQ8_0* x = xq + 8 * i;
-    __m512 a, b;
-    T::scales(w[i], &a, &b);
-    const __m512 dx = repeat_pairs(load_scales8<sizeof(BlockQ8_0)>(reinterpret_cast<const uint8_t*>(x)));
-    const __m512 fa = _mm512_mul_ps(dx, a);
-    const __m512 fb = _mm512_mul_ps(dx, b);
-    for (int c = 0; c < 4; ++c) {
-      const __m512i u = T::codes(w[i], c);
-      const __m512i qx = load_q8_pair(x + 2 * c);
-      const __m512i idx = load_index(kChunkGroup[c]);
-      __m512i suq = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, qx);
-      if constexpr (T::kOffset != 0) suq = _mm512_sub_epi32(suq, _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, qx));
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(suq), _mm512_permutexvar_ps(idx, fa), acc[c]);
-      if constexpr (T::kMin) {
-        const __m512i sq = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, qx);
-        accm[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sq), _mm512_permutexvar_ps(idx, fb), accm[c]);
-      }
-    }
-  }
-  const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
-  if constexpr (T::kMin) {
-    const __m512 mins = _mm512_add_ps(_mm512_add_ps(accm[0], accm[1]), _mm512_add_ps(accm[2], accm[3]));
-    return _mm512_reduce_add_ps(_mm512_sub_ps(sum, mins));
-  }
-  return _mm512_reduce_add_ps(sum);
-}
-
-// The 16 weights 64c + 16k .. +15 of a unit as floats: a_g * (u - kOffset) - b_g, g = 4c + k, formed with the
-// reference's operations (an exact product, then one rounded subtraction).
-template <class T>
-inline __m512 weights16(const uint8_t* u64, int k, const float* a, const float* b, int g) {
-  __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u64 + 16 * k)));
-  if constexpr (T::kOffset != 0) q = _mm512_sub_epi32(q, _mm512_set1_epi32(T::kOffset));
-  const __m512 w = _mm512_mul_ps(_mm512_set1_ps(a[g]), _mm512_cvtepi32_ps(q));
-  if constexpr (T::kMin) return _mm512_sub_ps(w, _mm512_set1_ps(b[g]));
-  return w;
-}
-
-template <class T>
-void dequant_units(const typename T::Block* w, float* dst, int64_t units) {
-  alignas(64) float a[16], b[16];
-  alignas(64) uint8_t u[64];
-  for (int64_t i = 0; i < units; ++i) {
-    __m512 va, vb;
-    T::scales(w[i], &va, &vb);
-    _mm512_store_ps(a, va);
-    _mm512_store_ps(b, vb);
-    for (int c = 0; c < 4; ++c) {
-      _mm512_store_si512(u, T::codes(w[i], c));
-      for (int k = 0; k < 4; ++k) _mm512_storeu_ps(dst + 256 * i + 64 * c + 16 * k, weights16<T>(u, k, a, b, 4 * c + k));
-    }
-  }
-}
-
-template <class T>
-float dot_units(const typename T::Block* w, const float* x, int64_t units) {
-  alignas(64) float a[16], b[16];
-  alignas(64) uint8_t u[64];
-  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-  for (int64_t i = 0; i < units; ++i) {
-    __m512 va, vb;
-    T::scales(w[i], &va, &vb);
-    _mm512_store_ps(a, va);
-    _mm512_store_ps(b, vb);
-    for (int c = 0; c < 4; ++c) {
-      _mm512_store_si512(u, T::codes(w[i], c));
-      for (int k = 0; k < 4; ++k)
-        acc[k] = _mm512_fmadd_ps(weights16<T>(u, k, a, b, 4 * c + k), _mm512_loadu_ps(x + 256 * i + 64 * c + 16 * k), acc[k]);
-    }
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
-}
-
 // The super-block types: n is a multiple of 256.
 template <class T>
 float kquant_dot_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
   return dot_q8_units<T>(reinterpret_cast<const typename T::Block*>(row), xq, n / kQK_K);
+}
+template <class T>
+float kquant_dot_q8x(const uint8_t* row, const Q8Act& x, int64_t n) {
+  return dot_q8x_units<T>(reinterpret_cast<const typename T::Block*>(row), x, n / kQK_K);
 }
 template <class T>
 float kquant_dot(const uint8_t* row, const float* x, int64_t n) {
@@ -342,55 +219,14 @@ void kquant_dequant(const uint8_t* src, float* dst, int64_t n) {
   dequant_units<T>(reinterpret_cast<const typename T::Block*>(src), dst, n / kQK_K);
 }
 
-// Q4_0: whole groups of eight blocks through the shared drivers, the last n/32 % 8 blocks one at a time.
-float q4_0_dot_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
-  const int64_t units = n / 256;
-  float acc = dot_q8_units<Q40>(reinterpret_cast<const Q4_0x8*>(row), xq, units);
-  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(row);
-  for (int64_t k = 8 * units; k < n / kQK4_0; ++k) {
-    int32_t s = 0;
-    for (int j = 0; j < 16; ++j)
-      s += ((b[k].qs[j] & 0xF) - 8) * int32_t(xq[k].qs[j]) + ((b[k].qs[j] >> 4) - 8) * int32_t(xq[k].qs[j + 16]);
-    acc += half_to_float(b[k].d) * half_to_float(xq[k].d) * float(s);
-  }
-  return acc;
-}
-
-float q4_0_dot(const uint8_t* row, const float* x, int64_t n) {
-  const int64_t units = n / 256;
-  float acc = dot_units<Q40>(reinterpret_cast<const Q4_0x8*>(row), x, units);
-  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(row);
-  for (int64_t k = 8 * units; k < n / kQK4_0; ++k) {
-    float s = 0;
-    for (int j = 0; j < 16; ++j)
-      s += float((b[k].qs[j] & 0xF) - 8) * x[32 * k + j] + float((b[k].qs[j] >> 4) - 8) * x[32 * k + j + 16];
-    acc += half_to_float(b[k].d) * s;
-  }
-  return acc;
-}
-
-void q4_0_dequant(const uint8_t* src, float* dst, int64_t n) {
-  const int64_t units = n / 256;
-  dequant_units<Q40>(reinterpret_cast<const Q4_0x8*>(src), dst, units);
-  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(src);
-  for (int64_t k = 8 * units; k < n / kQK4_0; ++k) {
-    const float d = half_to_float(b[k].d);
-    for (int j = 0; j < 16; ++j) {
-      dst[32 * k + j] = float((b[k].qs[j] & 0xF) - 8) * d;
-      dst[32 * k + j + 16] = float((b[k].qs[j] >> 4) - 8) * d;
-    }
-  }
-}
-
 template <class T>
 TypeKernels kquant_kernels() {
-  return {kquant_dequant<T>, kquant_dot<T>, kquant_dot_q8<T>};
+  return {kquant_dequant<T>, kquant_dot<T>, kquant_dot_q8<T>, kquant_dot_q8x<T>};
 }
 
 }  // namespace
 
 void register_avx512_quant_kernels(KernelTable& t) {
-  t.by_type[uint32_t(GgmlType::Q4_0)] = {q4_0_dequant, q4_0_dot, q4_0_dot_q8};
   t.by_type[uint32_t(GgmlType::Q2_K)] = kquant_kernels<Q2K>();
   t.by_type[uint32_t(GgmlType::Q3_K)] = kquant_kernels<Q3K>();
   t.by_type[uint32_t(GgmlType::Q4_K)] = kquant_kernels<Q4K>();

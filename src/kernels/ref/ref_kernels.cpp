@@ -145,3 +145,25 @@ void quantize_row_q8_0(const float* src, uint8_t* dst, int64_t n) {
 }
 
 }  // namespace seek
+
+namespace seek {
+
+void prepare_q8x(const BlockQ8_0* xq, int64_t n, int8_t* qs, float* d16, float* s16) {
+  for (int64_t k = 0; k < n / kQK8_0; ++k) {
+    const float d = f16_to_f32(xq[k].d);
+    for (int h = 0; h < 2; ++h) {
+      int32_t s = 0;
+      for (int j = 0; j < 16; ++j) s += xq[k].qs[16 * h + j];
+      d16[2 * k + h] = d;
+      s16[2 * k + h] = d * float(s);
+    }
+  }
+  // Whole 256-value units interleaved (value 32g + 8r + j of a unit at 64r + 8g + j), the rest in order.
+  const int64_t units = n / 256;
+  for (int64_t u = 0; u < units; ++u)
+    for (int g = 0; g < 8; ++g)
+      for (int r = 0; r < 4; ++r) std::memcpy(qs + 256 * u + 64 * r + 8 * g, xq[8 * u + g].qs + 8 * r, 8);
+  for (int64_t k = 8 * units; k < n / kQK8_0; ++k) std::memcpy(qs + 32 * k, xq[k].qs, kQK8_0);
+}
+
+}  // namespace seek

@@ -52,15 +52,17 @@ float vdot_sym(const uint8_t* row, const float* x, int64_t n) {
   return acc;
 }
 
-// Q4_0 times q8_0 activations: per block d_w * d_x * (integer sum of (q - 8) * q_x), as Q8_0 does.
-float vdot_q4_0_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
-  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(row);
+// The symmetric types (w = d * c, c = code - kOffset, or IQ4_NL's level) times q8_0 activations: per block
+// d_w * d_x * (integer sum of c * q_x).
+template <class Block, int kOffset>
+float vdot_sym_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const Block* b = reinterpret_cast<const Block*>(row);
   float acc = 0;
-  for (int64_t k = 0; k < n / kQK4_0; ++k) {
+  for (int64_t k = 0; k < n / 32; ++k) {
     int q[32];
-    nibbles(b[k].qs, q);
+    if constexpr (kOffset == 8) nibbles(b[k].qs, q); else five_bit(b[k].qs, b[k].qh, q);
     int32_t s = 0;
-    for (int j = 0; j < 32; ++j) s += (q[j] - 8) * int32_t(xq[k].qs[j]);
+    for (int j = 0; j < 32; ++j) s += (q[j] - kOffset) * int32_t(xq[k].qs[j]);
     acc += f16_to_f32(b[k].d) * f16_to_f32(xq[k].d) * float(s);
   }
   return acc;
@@ -94,6 +96,23 @@ float vdot_q5_1(const uint8_t* row, const float* x, int64_t n) {
   return acc;
 }
 
+// d_x * (d * sum(q q_x) + m * sum(q_x)) per block
+float vdot_q5_1_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const BlockQ5_1* b = reinterpret_cast<const BlockQ5_1*>(row);
+  float acc = 0;
+  for (int64_t k = 0; k < n / kQK5_1; ++k) {
+    int q[32];
+    five_bit(b[k].qs, b[k].qh, q);
+    int32_t sqq = 0, sq = 0;
+    for (int j = 0; j < 32; ++j) {
+      sqq += q[j] * int32_t(xq[k].qs[j]);
+      sq += xq[k].qs[j];
+    }
+    acc += f16_to_f32(xq[k].d) * (f16_to_f32(b[k].d) * float(sqq) + f16_to_f32(b[k].m) * float(sq));
+  }
+  return acc;
+}
+
 // IQ4_NL: w = d * kIq4nlValues[q]
 void dequant_iq4_nl(const uint8_t* src, float* dst, int64_t n) {
   const BlockIQ4NL* b = reinterpret_cast<const BlockIQ4NL*>(src);
@@ -118,13 +137,26 @@ float vdot_iq4_nl(const uint8_t* row, const float* x, int64_t n) {
   return acc;
 }
 
+float vdot_iq4_nl_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
+  const BlockIQ4NL* b = reinterpret_cast<const BlockIQ4NL*>(row);
+  float acc = 0;
+  for (int64_t k = 0; k < n / kQK4_NL; ++k) {
+    int q[32];
+    nibbles(b[k].qs, q);
+    int32_t s = 0;
+    for (int j = 0; j < 32; ++j) s += kIq4nlValues[q[j]] * int32_t(xq[k].qs[j]);
+    acc += f16_to_f32(b[k].d) * f16_to_f32(xq[k].d) * float(s);
+  }
+  return acc;
+}
+
 }  // namespace
 
 void register_legacy_quant_kernels(KernelTable& t) {
-  t.by_type[uint32_t(GgmlType::Q4_0)] = {dequant_sym<BlockQ4_0, 8>, vdot_sym<BlockQ4_0, 8>, vdot_q4_0_q8};
-  t.by_type[uint32_t(GgmlType::Q5_0)] = {dequant_sym<BlockQ5_0, 16>, vdot_sym<BlockQ5_0, 16>};
-  t.by_type[uint32_t(GgmlType::Q5_1)] = {dequant_q5_1, vdot_q5_1};
-  t.by_type[uint32_t(GgmlType::IQ4_NL)] = {dequant_iq4_nl, vdot_iq4_nl};
+  t.by_type[uint32_t(GgmlType::Q4_0)] = {dequant_sym<BlockQ4_0, 8>, vdot_sym<BlockQ4_0, 8>, vdot_sym_q8<BlockQ4_0, 8>};
+  t.by_type[uint32_t(GgmlType::Q5_0)] = {dequant_sym<BlockQ5_0, 16>, vdot_sym<BlockQ5_0, 16>, vdot_sym_q8<BlockQ5_0, 16>};
+  t.by_type[uint32_t(GgmlType::Q5_1)] = {dequant_q5_1, vdot_q5_1, vdot_q5_1_q8};
+  t.by_type[uint32_t(GgmlType::IQ4_NL)] = {dequant_iq4_nl, vdot_iq4_nl, vdot_iq4_nl_q8};
 }
 
 }  // namespace seek
