@@ -1,4 +1,4 @@
-// The quantised types' kernels (Q4_0, Q2_K..Q6_K, IQ4_XS) on random blocks, extreme scales, all-min and all-max
+// The quantised types' kernels (Q8_0, Q4_0, Q5_0, Q5_1, IQ4_NL, Q2_K..Q6_K, IQ4_XS) on random blocks, extreme scales, all-min and all-max
 // codes and odd lengths:
 //   - AVX-512 dequant equals the reference dequant bit for bit;
 //   - the reference dot_q8 equals a float64 dot product of the dequantised weights with the dequantised q8_0
@@ -40,6 +40,7 @@ struct TypeCase {
 
 std::vector<TypeCase> cases() {
   return {
+      {GgmlType::Q8_0, {offsetof(BlockQ8_0, d)}, 32},
       {GgmlType::Q4_0, {offsetof(BlockQ4_0, d)}, 32},
       {GgmlType::Q5_0, {offsetof(BlockQ5_0, d)}, 32},
       {GgmlType::Q5_1, {offsetof(BlockQ5_1, d), offsetof(BlockQ5_1, m)}, 32},

@@ -207,7 +207,7 @@ KernelTable make_avx512() {
   t.by_type[uint32_t(GgmlType::Q8_0)] = {dequant_q8_0, vdot_q8_0, vdot_q8_0_q8};
   register_avx512_iquant_kernels(t);  // IQ2_XXS, IQ1_S dots (when built with the codebooks)
   register_avx512_quant_kernels(t);  // Q2_K..Q6_K, IQ4_XS: avx512_quants.cpp
-  register_avx512_legacy_kernels(t);  // Q4_0, Q5_0, Q5_1, IQ4_NL: avx512_legacy.cpp
+  register_avx512_legacy_kernels(t);  // Q4_0, Q5_0, Q5_1, IQ4_NL, Q8_0's dot_q8x: avx512_legacy.cpp
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
   t.gemm_panel = gemm_panel;

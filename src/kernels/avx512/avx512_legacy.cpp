@@ -1,4 +1,4 @@
-// AVX-512 kernels of the 32-element block types Q4_0, Q5_0, Q5_1 and IQ4_NL (llama.cpp's fallbacks where a
+// AVX-512 kernels of the 32-element block types Q4_0, Q5_0, Q5_1 and IQ4_NL (and Q8_0's prepared dot) (llama.cpp's fallbacks where a
 // k-quant does not fit a row: Q4_K_M writes Q5_0 for DeepSeek's 128-column attn_k_b). Eight blocks form one
 // 256-element unit of avx512_units.h (group of 16 g takes block g / 2's scale); the n / 32 % 8 blocks after the
 // last whole unit go one block at a time through the same codes in 256-bit registers.
@@ -107,6 +107,19 @@ struct IQ4NL {
   }
 };
 
+// Q8_0 weights for the prepared dot only (its other kernels are in avx512_kernels.cpp): signed codes
+// (avx512_units.h's signed_codes).
+struct Q80 {
+  using One = BlockQ8_0;
+  static constexpr int kOffset = 0;
+  static constexpr bool kMin = false;
+  static constexpr bool kSigned = true;
+  static __m256i codes32(const One& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
+  static __m512i codes64(const One& b0, const One& b1) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(codes32(b0)), codes32(b1), 1);
+  }
+};
+
 template <class T>
 float min_of(const typename T::One& b) {
   if constexpr (T::kMin) return -half_to_float(b.m);
@@ -120,6 +133,7 @@ struct Unit {
   static constexpr int kOffset = T::kOffset;
   static constexpr bool kMin = T::kMin;
   static constexpr int kGroup = 32;
+  static constexpr bool kSigned = signed_codes<T>();
   static constexpr int kStride = int(sizeof(typename T::One));
   static void scales(const Block& b, __m512* a, __m512* m) {
     const auto* p = reinterpret_cast<const uint8_t*>(&b);
@@ -168,8 +182,13 @@ float dot_q8x(const uint8_t* row, const Q8Act& x, int64_t n) {
   float acc = dot_q8x_units<Unit<T>>(reinterpret_cast<const typename Unit<T>::Block*>(row), x, units);
   __m256 tail = _mm256_setzero_ps();
   for (int64_t k = 8 * units; k < n / 32; ++k) {
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * k));
-    const __m256i suq = _mm256_dpbusd_epi32(_mm256_setzero_si256(), T::codes32(b[k]), qx);
+    __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * k));
+    __m256i u = T::codes32(b[k]);
+    if constexpr (signed_codes<T>()) {
+      qx = _mm256_mask_sub_epi8(qx, _mm256_movepi8_mask(u), _mm256_setzero_si256(), qx);
+      u = _mm256_abs_epi8(u);
+    }
+    const __m256i suq = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, qx);
     const float a = half_to_float(b[k].d);
     tail = _mm256_fmadd_ps(_mm256_cvtepi32_ps(suq), _mm256_set1_ps(a * x.d16[2 * k]), tail);
     acc -= (float(T::kOffset) * a + min_of<T>(b[k])) * (x.s16[2 * k] + x.s16[2 * k + 1]);
@@ -225,6 +244,7 @@ TypeKernels legacy_kernels() {
 }  // namespace
 
 void register_avx512_legacy_kernels(KernelTable& t) {
+  t.by_type[uint32_t(GgmlType::Q8_0)].dot_q8x = dot_q8x<Q80>;
   t.by_type[uint32_t(GgmlType::Q4_0)] = legacy_kernels<Q40>();
   t.by_type[uint32_t(GgmlType::Q5_0)] = legacy_kernels<Q50>();
   t.by_type[uint32_t(GgmlType::Q5_1)] = legacy_kernels<Q51>();

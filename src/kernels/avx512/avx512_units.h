@@ -167,6 +167,20 @@ inline void codes_interleaved(const typename T::Block& b, __m512i u[4]) {
   }
 }
 
+// Types whose codes are signed bytes (Q8_0): vpdpbusd takes |w| and x with w's sign, so the integer sums stay
+// exact without an offset (an offset of 128 would be taken back in float, with an error no smaller than the
+// offset term however small the weights are).
+template <class T>
+constexpr bool signed_codes() {
+  if constexpr (requires { T::kSigned; }) return T::kSigned;
+  return false;
+}
+
+inline void move_sign(__m512i& u, __m512i& q) {
+  q = _mm512_mask_sub_epi8(q, _mm512_movepi8_mask(u), _mm512_setzero_si512(), q);
+  u = _mm512_abs_epi8(u);
+}
+
 template <class T>
 float dot_q8x_units(const typename T::Block* w, const Q8Act& x, int64_t units) {
   static_assert(T::kGroup == 16 || T::kGroup == 32);
@@ -185,10 +199,15 @@ float dot_q8x_units(const typename T::Block* w, const Q8Act& x, int64_t units) {
     __m512i u[4];
     codes_interleaved<T>(w[i], u);
     const int8_t* q = x.qs + 256 * i;
-    __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[0], _mm512_loadu_si512(q));
-    s0 = _mm512_dpbusd_epi32(s0, u[1], _mm512_loadu_si512(q + 64));
-    __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[2], _mm512_loadu_si512(q + 128));
-    s1 = _mm512_dpbusd_epi32(s1, u[3], _mm512_loadu_si512(q + 192));
+    __m512i qx[4];
+    for (int r = 0; r < 4; ++r) {
+      qx[r] = _mm512_loadu_si512(q + 64 * r);
+      if constexpr (signed_codes<T>()) move_sign(u[r], qx[r]);
+    }
+    __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[0], qx[0]);
+    s0 = _mm512_dpbusd_epi32(s0, u[1], qx[1]);
+    __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[2], qx[2]);
+    s1 = _mm512_dpbusd_epi32(s1, u[3], qx[3]);
     if constexpr (T::kGroup == 32) {  // a: lanes 2g, 2g + 1 both a_g
       acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_mul_ps(dx, a), acc0);
     } else {  // a: lane k is 16-group k; group g's halves are 2g (registers 0-1) and 2g + 1 (2-3)
