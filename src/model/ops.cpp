@@ -14,7 +14,14 @@ namespace seek {
 namespace {
 
 // Up to this many tokens a product reads each row once and takes dot products; above it, the packed GEMM wins.
+// Types with a multi-token prepared dot (dot_q8x_n: the row's codes formed once per pass of up to 8 tokens) keep
+// the row loop up to 16 tokens: packing 32-row panels costs about what multiplying them with 16 tokens does.
 constexpr int64_t kRowLoopMaxTokens = 4;
+constexpr int64_t kRowPassMaxTokens = 8;
+
+int64_t row_loop_limit(const TypeKernels& tk, int64_t K) {
+  return tk.dot_q8x_n && K % kQK8_0 == 0 && quantized_activations() ? kRowPassMaxTokens : kRowLoopMaxTokens;
+}
 
 // Per-thread scratch of at least n floats.
 float* scratch_floats(size_t n) {
@@ -68,7 +75,7 @@ bool requantised_in_batches(GgmlType t) {
 
 // Whether w x takes the integer GEMM: 8-bit (or requantised lower-bit) weights, a batch, quantised activations.
 bool use_q8_gemm(const KernelTable& k, const Mat& w, int64_t n_tok) {
-  return (w.type == GgmlType::Q8_0 || requantised_in_batches(w.type)) && n_tok > kRowLoopMaxTokens &&
+  return (w.type == GgmlType::Q8_0 || requantised_in_batches(w.type)) && n_tok > row_loop_limit(k.of(w.type), w.cols) &&
          k.gemm_q8_0_panel && w.cols % kQK8_0 == 0 && quantized_activations();
 }
 
@@ -118,25 +125,30 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
   const int64_t K = w.cols;
   // A few tokens (decode, or several sequences decoding together): each weight row is read once from memory and
   // dotted with every token while it sits in L1. 8-bit weights meet activations quantised once per token.
-  if (n_tok <= kRowLoopMaxTokens) {
+  if (n_tok <= row_loop_limit(tk, K)) {
     if (tk.dot_q8 && K % kQK8_0 == 0 && quantized_activations()) {
       thread_local std::vector<BlockQ8_0> xq;
       const int64_t nb = K / kQK8_0;
       xq.resize(size_t(nb * n_tok));
       for (int64_t t = 0; t < n_tok; ++t) k.quantize_q8_0(x + t * ldx, reinterpret_cast<uint8_t*>(xq.data() + t * nb), K);
-      if (tk.dot_q8x) {
+      if (tk.dot_q8x_n) {
         thread_local std::vector<int8_t> qs;
         thread_local std::vector<float> d16, s16;
         qs.resize(size_t(K * n_tok));
         d16.resize(size_t(K / 16 * n_tok));
         s16.resize(d16.size());
-        Q8Act xa[kRowLoopMaxTokens];
+        Q8Act xa[kRowPassMaxTokens];
         for (int64_t t = 0; t < n_tok; ++t) {
           prepare_q8x(xq.data() + t * nb, K, qs.data() + t * K, d16.data() + t * (K / 16), s16.data() + t * (K / 16));
           xa[t] = {qs.data() + t * K, d16.data() + t * (K / 16), s16.data() + t * (K / 16)};
         }
+        float out[kMaxRowPassTokens];
         for (int64_t r = 0; r < w.rows; ++r)
-          for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = tk.dot_q8x(w.row(r), xa[t], K);
+          for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxRowPassTokens) {
+            const int nt = int(std::min<int64_t>(kMaxRowPassTokens, n_tok - t0));
+            tk.dot_q8x_n(w.row(r), xa + t0, nt, K, out);
+            for (int j = 0; j < nt; ++j) y[(t0 + j) * ldy + r] = out[j];
+          }
         return;
       }
       for (int64_t r = 0; r < w.rows; ++r)

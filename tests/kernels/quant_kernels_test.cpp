@@ -239,6 +239,32 @@ TEST_P(QuantKernels, BoundCatchesOneWrongWeight) {
   FAIL() << "no single-weight change in the last block exceeds twice the bound " << bound;
 }
 
+// dot_q8x_n gives each of up to kMaxRowPassTokens tokens exactly dot_q8x's bits (sequences decoded together get
+// what they get alone), on rows with and without a partial unit.
+TEST_P(QuantKernels, MultiTokenDotIsTheSingleDotBitForBit) {
+  const TypeCase tc = GetParam();
+  if (!cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const TypeKernels& s = avx512_kernels()->of(tc.type);
+  ASSERT_NE(s.dot_q8x_n, nullptr) << traits(tc.type).name;
+  std::mt19937 rng(7);
+  for (int64_t n_blocks : {1, 4, 8, 9, 33}) {
+    const int64_t n = n_blocks * traits(tc.type).block_size;
+    if (n % kQK8_0 != 0) continue;
+    const auto row = make_row(tc, n_blocks, Fill::Random, Scale::Normal, rng);
+    std::vector<PreparedQ8> xs;
+    std::vector<Q8Act> acts;
+    for (int t = 0; t < kMaxRowPassTokens; ++t) xs.emplace_back(make_activations(n, t % 3, rng), n);
+    for (const auto& x : xs) acts.push_back(x.act());
+    for (int nt = 1; nt <= kMaxRowPassTokens; ++nt) {
+      float out[kMaxRowPassTokens];
+      s.dot_q8x_n(row.data(), acts.data(), nt, n, out);
+      for (int t = 0; t < nt; ++t)
+        ASSERT_EQ(bits_from_f32(out[t]), bits_from_f32(s.dot_q8x(row.data(), acts[size_t(t)], n)))
+            << traits(tc.type).name << " n=" << n << " tokens=" << nt << " token " << t;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, QuantKernels, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return std::string(traits(info.param.type).name); });
 

@@ -176,12 +176,10 @@ float dot_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
 // accumulator (one reduction per row), and the offset and min terms come from the prepared sums. DeepSeek's
 // attn_k_b rows (128 values: no whole unit) take only this path.
 template <class T>
-float dot_q8x(const uint8_t* row, const Q8Act& x, int64_t n) {
-  const int64_t units = n / 256;
-  const auto* b = reinterpret_cast<const typename T::One*>(row);
-  float acc = dot_q8x_units<Unit<T>>(reinterpret_cast<const typename Unit<T>::Block*>(row), x, units);
+float tail_q8x(const typename T::One* b, const Q8Act& x, int64_t k0, int64_t nb) {
+  float acc = 0.0f;
   __m256 tail = _mm256_setzero_ps();
-  for (int64_t k = 8 * units; k < n / 32; ++k) {
+  for (int64_t k = k0; k < nb; ++k) {
     __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * k));
     __m256i u = T::codes32(b[k]);
     if constexpr (signed_codes<T>()) {
@@ -196,6 +194,22 @@ float dot_q8x(const uint8_t* row, const Q8Act& x, int64_t n) {
   const __m128 h = _mm_add_ps(_mm256_castps256_ps128(tail), _mm256_extractf128_ps(tail, 1));
   const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
   return acc + _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+template <class T>
+void dot_q8x_n(const uint8_t* row, const Q8Act* x, int n_tok, int64_t n, float* out) {
+  const int64_t units = n / 256;
+  dot_q8x_units_any<Unit<T>>(reinterpret_cast<const typename Unit<T>::Block*>(row), x, n_tok, units, out);
+  if (8 * units == n / 32) return;
+  const auto* b = reinterpret_cast<const typename T::One*>(row);
+  for (int t = 0; t < n_tok; ++t) out[t] += tail_q8x<T>(b, x[t], 8 * units, n / 32);
+}
+
+template <class T>
+float dot_q8x(const uint8_t* row, const Q8Act& x, int64_t n) {
+  float r;
+  dot_q8x_n<T>(row, &x, 1, n, &r);
+  return r;
 }
 
 // One block's 32 weights as two vectors of 16 (the unit drivers' weights16 on a unit of one block).
@@ -238,13 +252,14 @@ void dequant(const uint8_t* src, float* dst, int64_t n) {
 
 template <class T>
 TypeKernels legacy_kernels() {
-  return {dequant<T>, dot<T>, dot_q8<T>, dot_q8x<T>};
+  return {dequant<T>, dot<T>, dot_q8<T>, dot_q8x<T>, dot_q8x_n<T>};
 }
 
 }  // namespace
 
 void register_avx512_legacy_kernels(KernelTable& t) {
   t.by_type[uint32_t(GgmlType::Q8_0)].dot_q8x = dot_q8x<Q80>;
+  t.by_type[uint32_t(GgmlType::Q8_0)].dot_q8x_n = dot_q8x_n<Q80>;
   t.by_type[uint32_t(GgmlType::Q4_0)] = legacy_kernels<Q40>();
   t.by_type[uint32_t(GgmlType::Q5_0)] = legacy_kernels<Q50>();
   t.by_type[uint32_t(GgmlType::Q5_1)] = legacy_kernels<Q51>();

@@ -181,10 +181,14 @@ inline void move_sign(__m512i& u, __m512i& q) {
   u = _mm512_abs_epi8(u);
 }
 
-template <class T>
-float dot_q8x_units(const typename T::Block* w, const Q8Act& x, int64_t units) {
+// NT tokens' dots with one row: each unit's scales and codes are formed once and serve every token, whose sums
+// land in an accumulator of its own. The single-token dot is NT = 1 of the same code, so a token's result does
+// not depend on how many others share the pass (decoding sequences together gives each the bits it gets alone).
+template <class T, int NT>
+void dot_q8x_units_n(const typename T::Block* w, const Q8Act* x, int64_t units, float* out) {
   static_assert(T::kGroup == 16 || T::kGroup == 32);
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i even = _mm512_setr_epi32(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
   const __m512i odd = _mm512_setr_epi32(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
   for (int64_t i = 0; i < units; ++i) {
@@ -194,28 +198,65 @@ float dot_q8x_units(const typename T::Block* w, const Q8Act& x, int64_t units) {
     T::scales(w[i], &a, &b);
     __m512 m = T::kMin ? b : _mm512_setzero_ps();
     if constexpr (T::kOffset != 0) m = _mm512_fmadd_ps(_mm512_set1_ps(float(T::kOffset)), a, m);
-    if constexpr (T::kMin || T::kOffset != 0) accm = _mm512_fmadd_ps(m, _mm512_loadu_ps(x.s16 + 16 * i), accm);
-    const __m512 dx = _mm512_loadu_ps(x.d16 + 16 * i);  // lanes 2g, 2g + 1: block g's scale
+    __m512 a_lo = a, a_hi = a;  // groups of 16: the factors of registers 0-1 and 2-3
+    if constexpr (T::kGroup == 16) {
+      a_lo = _mm512_permutexvar_ps(even, a);
+      a_hi = _mm512_permutexvar_ps(odd, a);
+    }
     __m512i u[4];
     codes_interleaved<T>(w[i], u);
-    const int8_t* q = x.qs + 256 * i;
-    __m512i qx[4];
-    for (int r = 0; r < 4; ++r) {
-      qx[r] = _mm512_loadu_si512(q + 64 * r);
-      if constexpr (signed_codes<T>()) move_sign(u[r], qx[r]);
+    __mmask64 neg[4] = {0, 0, 0, 0};
+    if constexpr (signed_codes<T>()) {
+      for (int r = 0; r < 4; ++r) {
+        neg[r] = _mm512_movepi8_mask(u[r]);
+        u[r] = _mm512_abs_epi8(u[r]);
+      }
     }
-    __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[0], qx[0]);
-    s0 = _mm512_dpbusd_epi32(s0, u[1], qx[1]);
-    __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[2], qx[2]);
-    s1 = _mm512_dpbusd_epi32(s1, u[3], qx[3]);
-    if constexpr (T::kGroup == 32) {  // a: lanes 2g, 2g + 1 both a_g
-      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_mul_ps(dx, a), acc0);
-    } else {  // a: lane k is 16-group k; group g's halves are 2g (registers 0-1) and 2g + 1 (2-3)
-      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_mul_ps(dx, _mm512_permutexvar_ps(even, a)), acc0);
-      acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_mul_ps(dx, _mm512_permutexvar_ps(odd, a)), acc1);
+    for (int t = 0; t < NT; ++t) {
+      const int8_t* q = x[t].qs + 256 * i;
+      __m512i qx[4];
+      for (int r = 0; r < 4; ++r) {
+        qx[r] = _mm512_loadu_si512(q + 64 * r);
+        if constexpr (signed_codes<T>()) qx[r] = _mm512_mask_sub_epi8(qx[r], neg[r], _mm512_setzero_si512(), qx[r]);
+      }
+      __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[0], qx[0]);
+      s0 = _mm512_dpbusd_epi32(s0, u[1], qx[1]);
+      __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[2], qx[2]);
+      s1 = _mm512_dpbusd_epi32(s1, u[3], qx[3]);
+      const __m512 dx = _mm512_loadu_ps(x[t].d16 + 16 * i);  // lanes 2g, 2g + 1: block g's scale
+      if constexpr (T::kMin || T::kOffset != 0) acc[t] = _mm512_fnmadd_ps(m, _mm512_loadu_ps(x[t].s16 + 16 * i), acc[t]);
+      if constexpr (T::kGroup == 32) {  // a: lanes 2g, 2g + 1 both a_g
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_mul_ps(dx, a), acc[t]);
+      } else {  // a: lane k is 16-group k; group g's halves are 2g (registers 0-1) and 2g + 1 (2-3)
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_mul_ps(dx, a_lo), acc[t]);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_mul_ps(dx, a_hi), acc[t]);
+      }
     }
   }
-  return _mm512_reduce_add_ps(_mm512_sub_ps(_mm512_add_ps(acc0, acc1), accm));
+  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
+}
+
+static_assert(kMaxRowPassTokens == 8);
+template <class T>
+void dot_q8x_units_any(const typename T::Block* w, const Q8Act* x, int nt, int64_t units, float* out) {
+  switch (nt) {
+    case 1: return dot_q8x_units_n<T, 1>(w, x, units, out);
+    case 2: return dot_q8x_units_n<T, 2>(w, x, units, out);
+    case 3: return dot_q8x_units_n<T, 3>(w, x, units, out);
+    case 4: return dot_q8x_units_n<T, 4>(w, x, units, out);
+    case 5: return dot_q8x_units_n<T, 5>(w, x, units, out);
+    case 6: return dot_q8x_units_n<T, 6>(w, x, units, out);
+    case 7: return dot_q8x_units_n<T, 7>(w, x, units, out);
+    case 8: return dot_q8x_units_n<T, 8>(w, x, units, out);
+    default: return;
+  }
+}
+
+template <class T>
+float dot_q8x_units(const typename T::Block* w, const Q8Act& x, int64_t units) {
+  float r;
+  dot_q8x_units_n<T, 1>(w, &x, units, &r);
+  return r;
 }
 
 // The 16 weights 64c + 16k .. +15 of a unit as floats: a_g * (u - kOffset) - b_g, g = 4c + k, formed with the

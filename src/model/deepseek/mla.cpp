@@ -93,28 +93,30 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   for (size_t i = 0; i < segs.size(); ++i)
     if (!naive && segs[i].n >= kBatchedMin)
       build_latent_panels(*segs[i].cache, layer, segs[i].n_past + segs[i].n, R, pool, panels[i]);
+  // Absorbed mode takes each head's projections for all n tokens of the batch at once (every segment's queries
+  // through W_uk^T, every token's latent context through W_uv), so a head's weights are read once per step however
+  // many sequences decode together.
   auto heads = [&](int ti, int nt) {
     std::vector<float> scores(static_cast<size_t>(max_kv));
-    std::vector<float> q_abs, ctx(static_cast<size_t>(R)), keys, vals, ctx_all;
+    std::vector<float> q_abs, ctx_all, keys, vals;
     if (naive) {
       keys.resize(size_t(max_kv * nope));
       vals.resize(size_t(max_kv * V));
     } else {
       q_abs.resize(size_t(n * R));
+      ctx_all.resize(size_t(n * R));
     }
     for (int64_t hd = ti; hd < H; hd += nt) {
       const HeadProj p = head_proj(a, c, hd);
+      if (!naive) absorb_key(p, q.data() + hd * qk, H * qk, n, q_abs.data(), R);
       for (size_t si = 0; si < segs.size(); ++si) {
         const Segment& sg = segs[si];
         MlaCache& cache = *sg.cache;
         const int64_t n_kv = sg.n_past + sg.n;
         const float* q_head = q.data() + sg.begin * H * qk + hd * qk;  // row stride H * qk
         if (!panels[si].scores.empty()) {
-          absorb_key(p, q_head, H * qk, sg.n, q_abs.data(), R);
-          ctx_all.resize(size_t(sg.n * R));
-          attend_head_batched(panels[si], q_abs.data(), q_head + nope, H * qk, sg.n, sg.n_past, rope_dim, scale,
-                              ctx_all.data());
-          matmul_serial(p.value, ctx_all.data(), R, sg.n, o.data() + sg.begin * H * V + hd * V, H * V);
+          attend_head_batched(panels[si], q_abs.data() + sg.begin * R, q_head + nope, H * qk, sg.n, sg.n_past,
+                              rope_dim, scale, ctx_all.data() + sg.begin * R);
           continue;
         }
         if (naive) {
@@ -124,32 +126,32 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
             expand_key(p, lat, W, 1, keys.data() + s * nope, nope);
             matmul_serial(p.value, lat, W, 1, vals.data() + s * V, V);
           }
-        } else {
-          absorb_key(p, q_head, H * qk, sg.n, q_abs.data(), R);
         }
         for (int64_t t = 0; t < sg.n; ++t) {
           const int64_t len = sg.n_past + t + 1;  // causal: positions 0 .. n_past + t
           const float* qt = q_head + t * H * qk;
+          const float* qa = naive ? nullptr : q_abs.data() + (sg.begin + t) * R;
           for (int64_t s = 0; s < len; ++s) {
             const float* lat = cache.at(layer, s);
             float sc;
             if (naive) sc = vec_dot(qt, keys.data() + s * nope, nope);
-            else sc = vec_dot(q_abs.data() + t * R, lat, R);
+            else sc = vec_dot(qa, lat, R);
             sc += vec_dot(qt + nope, lat + R, rope_dim);
             scores[size_t(s)] = sc * scale;
           }
           softmax(scores.data(), len);
-          float* ot = o.data() + (sg.begin + t) * H * V + hd * V;
           if (naive) {
+            float* ot = o.data() + (sg.begin + t) * H * V + hd * V;
             std::fill(ot, ot + V, 0.0f);
             for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], vals.data() + s * V, ot, V);
           } else {
-            std::fill(ctx.begin(), ctx.end(), 0.0f);
-            for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], cache.at(layer, s), ctx.data(), R);
-            matmul_serial(p.value, ctx.data(), R, 1, ot, V);
+            float* ctx = ctx_all.data() + (sg.begin + t) * R;
+            std::fill(ctx, ctx + R, 0.0f);
+            for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], cache.at(layer, s), ctx, R);
           }
         }
       }
+      if (!naive) matmul_serial(p.value, ctx_all.data(), R, n, o.data() + hd * V, H * V);
     }
   };
   // Split heads across threads unless the whole attention is too small to repay a parallel region.
