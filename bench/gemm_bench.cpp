@@ -43,8 +43,8 @@ void prefill(benchmark::State& state, bool int8) {
   set_quantized_activations(true);
 }
 
-BENCHMARK_CAPTURE(prefill, q8_0_int8, true)->Arg(16)->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(prefill, q8_0_f32, false)->Arg(16)->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(prefill, q8_0_int8, true)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Arg(12)->Arg(16)->Arg(24)->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(prefill, q8_0_f32, false)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Arg(12)->Arg(16)->Arg(24)->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace seek

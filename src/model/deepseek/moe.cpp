@@ -1,6 +1,7 @@
 // DeepSeekMoE: the gate (scores, selection bias, group-limited top-k) and the expert computation, with the
 // tokens of a batch grouped per expert so each expert's weights are read once per batch.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 
@@ -79,8 +80,9 @@ void swiglu_mlp(const MlpWeights& m, ThreadPool* pool, const float* x, int64_t n
 
 namespace {
 
-// Experts chosen by at most this many tokens of a batch run whole on one thread.
-constexpr int64_t kFewTokens = 4;
+// Experts chosen by at most this many tokens of a batch run whole on one thread (matmul's row pass serves up to
+// 8 tokens per read of a row).
+constexpr int64_t kFewTokens = 8;
 
 }  // namespace
 
@@ -121,9 +123,15 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     (int64_t(ne) <= kFewTokens ? few : many).push_back(e);
   }
   if (!few.empty()) {
-    pool.run([&](int ti, int nt) {
+    // Threads take the next expert as they finish one (busiest first), so one that drew several multi-token
+    // experts does not leave the other waiting; outputs have fixed slots, so the result is the same either way.
+    std::stable_sort(few.begin(), few.end(), [&](int64_t a, int64_t b) {
+      return by_expert[size_t(a)].size() > by_expert[size_t(b)].size();
+    });
+    std::atomic<size_t> next{0};
+    pool.run([&](int, int) {
       std::vector<float> xs;
-      for (size_t i = size_t(ti); i < few.size(); i += size_t(nt)) {
+      for (size_t i = next.fetch_add(1); i < few.size(); i = next.fetch_add(1)) {
         const int64_t e = few[i], ne = int64_t(by_expert[size_t(e)].size());
         xs.resize(size_t(ne * dim));
         gather(e, xs.data());
