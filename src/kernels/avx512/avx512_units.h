@@ -212,6 +212,7 @@ void dot_q8x_units_n(const typename T::Block* w, const Q8Act* x, int64_t units, 
         u[r] = _mm512_abs_epi8(u[r]);
       }
     }
+#pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const int8_t* q = x[t].qs + 256 * i;
       __m512i qx[4];
