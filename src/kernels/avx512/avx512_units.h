@@ -271,8 +271,10 @@ inline __m512 weights16(const uint8_t* u64, int k, const float* a, const float* 
   return w;
 }
 
-template <class T>
-void dequant_units(const typename T::Block* w, float* dst, int64_t units) {
+// Calls fn(e, k, v) for each run of 16 weights of the units in order: e the index of the first, k = (e / 16) % 4,
+// v the weights as floats.
+template <class T, class Fn>
+inline void each_weights16(const typename T::Block* w, int64_t units, Fn&& fn) {
   alignas(64) float a[16], b[16];
   alignas(64) uint8_t u[64];
   for (int64_t i = 0; i < units; ++i) {
@@ -282,27 +284,20 @@ void dequant_units(const typename T::Block* w, float* dst, int64_t units) {
     _mm512_store_ps(b, vb);
     for (int c = 0; c < 4; ++c) {
       _mm512_store_si512(u, T::codes(w[i], c));
-      for (int k = 0; k < 4; ++k) _mm512_storeu_ps(dst + 256 * i + 64 * c + 16 * k, weights16<T>(u, k, a, b, 4 * c + k));
+      for (int k = 0; k < 4; ++k) fn(256 * i + 64 * c + 16 * k, k, weights16<T>(u, k, a, b, 4 * c + k));
     }
   }
 }
 
 template <class T>
+void dequant_units(const typename T::Block* w, float* dst, int64_t units) {
+  each_weights16<T>(w, units, [&](int64_t e, int, __m512 v) { _mm512_storeu_ps(dst + e, v); });
+}
+
+template <class T>
 float dot_units(const typename T::Block* w, const float* x, int64_t units) {
-  alignas(64) float a[16], b[16];
-  alignas(64) uint8_t u[64];
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-  for (int64_t i = 0; i < units; ++i) {
-    __m512 va, vb;
-    T::scales(w[i], &va, &vb);
-    _mm512_store_ps(a, va);
-    _mm512_store_ps(b, vb);
-    for (int c = 0; c < 4; ++c) {
-      _mm512_store_si512(u, T::codes(w[i], c));
-      for (int k = 0; k < 4; ++k)
-        acc[k] = _mm512_fmadd_ps(weights16<T>(u, k, a, b, 4 * c + k), _mm512_loadu_ps(x + 256 * i + 64 * c + 16 * k), acc[k]);
-    }
-  }
+  each_weights16<T>(w, units, [&](int64_t e, int k, __m512 v) { acc[k] = _mm512_fmadd_ps(v, _mm512_loadu_ps(x + e), acc[k]); });
   return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
 }
 
