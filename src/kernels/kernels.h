@@ -54,6 +54,11 @@ struct KernelTable {
   void (*quantize_q8_0)(const float* x, uint8_t* out, int64_t n) = nullptr;
   // dot of two f32 vectors
   float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
+  // Attention over cached rows (n_rows rows of at least n floats, `stride` floats apart): scores
+  // out[s] = scale * (q . rows[s][0..n)), and the weighted sum out[0..n) = sum_s p[s] rows[s][0..n).
+  void (*dot_rows)(const float* q, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float scale,
+                   float* out) = nullptr;
+  void (*sum_rows)(const float* p, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float* out) = nullptr;
   // Prefill GEMM on a packed panel: `panel` holds kGemmPanelRows weight rows k-major (panel[k * 32 + i] is
   // row i, column k; rows >= n_rows are zero). y[t * ldy + i] = sum_k panel[k * 32 + i] * x[t * ldx + k] for
   // i < n_rows, t < n_tok.

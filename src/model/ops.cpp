@@ -256,6 +256,14 @@ void softmax(float* x, int64_t n) {
 
 void embedding_row(const Mat& emb, int64_t id, float* out) { dequant_row(kernels(), emb, id, out); }
 
+void attend_rows(const float* q, const float* rows, int64_t stride, int64_t n_rows, int64_t n, int64_t n_ctx,
+                 float scale, float* scores, float* ctx) {
+  const KernelTable& k = kernels();
+  k.dot_rows(q, rows, stride, n_rows, n, scale, scores);
+  softmax(scores, n_rows);
+  k.sum_rows(scores, rows, stride, n_rows, n_ctx, ctx);
+}
+
 }  // namespace seek
 
 namespace seek {

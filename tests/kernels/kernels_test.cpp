@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -236,6 +237,58 @@ TEST(Kernels, Q8ActivationDotMatchesReference) {
     }
     EXPECT_NEAR(r, exact, double(n) * 1.2e-7 * abs_sum) << n;
     if (cpu_has_avx512()) EXPECT_NEAR(avx512_kernels()->of(GgmlType::Q8_0).dot_q8(row.data(), xb, n), exact, double(n) * 1.2e-7 * abs_sum) << n;
+  }
+}
+
+}  // namespace
+}  // namespace seek
+
+namespace seek {
+namespace {
+
+// Decode attention's row kernels (every table that has them) against float64: scores within n·ε·Σ|q·r| of the
+// exact dot, the weighted sum within n_rows·ε·Σ|p·r| per value; rows that are strided slices of longer rows,
+// lengths with and without a partial vector, 0 to 9 rows.
+TEST(Kernels, AttentionRowKernelsMatchFloat64) {
+  std::vector<const KernelTable*> tables = {&ref_kernels()};
+  if (cpu_has_avx512()) tables.push_back(avx512_kernels());
+  if (cpu_has_avx2() && avx2_kernels()) tables.push_back(avx2_kernels());
+  std::mt19937 rng(5);
+  std::normal_distribution<float> d(0, 1);
+  const double eps = 1.0 / (1 << 23);
+  for (const KernelTable* k : tables) {
+    ASSERT_TRUE(k->dot_rows && k->sum_rows) << k->name;
+    for (int64_t n : {1, 15, 16, 17, 64, 255, 256, 257, 512, 576}) {
+      const int64_t stride = n + 7;
+      for (int64_t n_rows : {0, 1, 3, 4, 5, 9}) {
+        std::vector<float> q(static_cast<size_t>(n)), rows(static_cast<size_t>(stride * std::max<int64_t>(n_rows, 1))),
+            p(static_cast<size_t>(n_rows));
+        for (auto& v : q) v = d(rng);
+        for (auto& v : rows) v = d(rng);
+        for (auto& v : p) v = std::fabs(d(rng));
+        std::vector<float> scores(size_t(n_rows) + 1, -1.0f), ctx(size_t(n) + 1, -1.0f);
+        k->dot_rows(q.data(), rows.data(), stride, n_rows, n, 0.5f, scores.data());
+        k->sum_rows(p.data(), rows.data(), stride, n_rows, n, ctx.data());
+        for (int64_t s = 0; s < n_rows; ++s) {
+          double exact = 0, mag = 0;
+          for (int64_t i = 0; i < n; ++i) {
+            exact += double(q[size_t(i)]) * rows[size_t(s * stride + i)];
+            mag += std::fabs(double(q[size_t(i)]) * rows[size_t(s * stride + i)]);
+          }
+          EXPECT_NEAR(scores[size_t(s)], 0.5 * exact, 0.5 * double(n + 2) * eps * mag) << k->name << " n=" << n << " row " << s;
+        }
+        EXPECT_EQ(scores[size_t(n_rows)], -1.0f) << k->name << ": wrote past the scores";
+        for (int64_t i = 0; i < n; ++i) {
+          double exact = 0, mag = 0;
+          for (int64_t s = 0; s < n_rows; ++s) {
+            exact += double(p[size_t(s)]) * rows[size_t(s * stride + i)];
+            mag += std::fabs(double(p[size_t(s)]) * rows[size_t(s * stride + i)]);
+          }
+          ASSERT_NEAR(ctx[size_t(i)], exact, double(n_rows + 1) * eps * mag) << k->name << " n=" << n << " rows=" << n_rows << " value " << i;
+        }
+        EXPECT_EQ(ctx[size_t(n)], -1.0f) << k->name << ": wrote past the sum";
+      }
+    }
   }
 }
 

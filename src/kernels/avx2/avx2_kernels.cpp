@@ -92,6 +92,15 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+void dot_rows(const float* q, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float scale, float* out) {
+  for (int64_t s = 0; s < n_rows; ++s) out[s] = scale * dot_f32(q, rows + s * stride, n);
+}
+
+void sum_rows(const float* p, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = 0.0f;
+  for (int64_t s = 0; s < n_rows; ++s) axpy(p[s], rows + s * stride, out, n);
+}
+
 }  // namespace
 
 void register_float_kernels(KernelTable& t) {
@@ -100,6 +109,8 @@ void register_float_kernels(KernelTable& t) {
   t.by_type[uint32_t(GgmlType::BF16)] = {dequant_half<true>, vdot_half<true>};
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
+  t.dot_rows = dot_rows;
+  t.sum_rows = sum_rows;
 }
 
 }  // namespace avx2

@@ -16,6 +16,7 @@ void register_avx512_iquant_kernels(KernelTable& t);  // avx512_iquants.cpp
 void register_avx512_fp8_kernels(KernelTable& t);  // avx512_fp8.cpp
 void register_avx512_quant_kernels(KernelTable& t);  // avx512_quants.cpp
 void register_avx512_legacy_kernels(KernelTable& t);  // avx512_legacy.cpp
+void register_avx512_attention_kernels(KernelTable& t);  // avx512_attention.cpp
 
 namespace {
 
@@ -210,6 +211,7 @@ KernelTable make_avx512() {
   register_avx512_legacy_kernels(t);  // Q4_0, Q5_0, Q5_1, IQ4_NL, Q8_0's dot_q8x: avx512_legacy.cpp
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
+  register_avx512_attention_kernels(t);  // dot_rows, sum_rows
   t.gemm_panel = gemm_panel;
   t.pack_panel = pack_panel;
   register_avx512_gemm_q8(t);

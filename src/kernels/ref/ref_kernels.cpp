@@ -104,6 +104,15 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void dot_rows(const float* q, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float scale, float* out) {
+  for (int64_t s = 0; s < n_rows; ++s) out[s] = scale * dot_f32(q, rows + s * stride, n);
+}
+
+void sum_rows(const float* p, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = 0.0f;
+  for (int64_t s = 0; s < n_rows; ++s) axpy(p[s], rows + s * stride, out, n);
+}
+
 KernelTable make_ref() {
   KernelTable t;
   t.name = "ref";
@@ -119,6 +128,8 @@ KernelTable make_ref() {
   register_fp8_kernels(t);           // F8_E4M3 with block scales: ref_fp8.cpp
   t.axpy = axpy;
   t.dot_f32 = dot_f32;
+  t.dot_rows = dot_rows;
+  t.sum_rows = sum_rows;
   t.gemm_panel = gemm_panel;
   t.pack_panel = pack_panel;
   return t;

@@ -98,13 +98,14 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   // many sequences decode together.
   auto heads = [&](int ti, int nt) {
     std::vector<float> scores(static_cast<size_t>(max_kv));
-    std::vector<float> q_abs, ctx_all, keys, vals;
+    std::vector<float> q_abs, ctx_all, q_cat, keys, vals;
     if (naive) {
       keys.resize(size_t(max_kv * nope));
       vals.resize(size_t(max_kv * V));
     } else {
       q_abs.resize(size_t(n * R));
       ctx_all.resize(size_t(n * R));
+      q_cat.resize(size_t(W));
     }
     for (int64_t hd = ti; hd < H; hd += nt) {
       const HeadProj p = head_proj(a, c, hd);
@@ -130,24 +131,22 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
         for (int64_t t = 0; t < sg.n; ++t) {
           const int64_t len = sg.n_past + t + 1;  // causal: positions 0 .. n_past + t
           const float* qt = q_head + t * H * qk;
-          const float* qa = naive ? nullptr : q_abs.data() + (sg.begin + t) * R;
-          for (int64_t s = 0; s < len; ++s) {
-            const float* lat = cache.at(layer, s);
-            float sc;
-            if (naive) sc = vec_dot(qt, keys.data() + s * nope, nope);
-            else sc = vec_dot(qa, lat, R);
-            sc += vec_dot(qt + nope, lat + R, rope_dim);
-            scores[size_t(s)] = sc * scale;
-          }
-          softmax(scores.data(), len);
           if (naive) {
+            for (int64_t s = 0; s < len; ++s) {
+              const float* lat = cache.at(layer, s);
+              scores[size_t(s)] = (vec_dot(qt, keys.data() + s * nope, nope) + vec_dot(qt + nope, lat + R, rope_dim)) * scale;
+            }
+            softmax(scores.data(), len);
             float* ot = o.data() + (sg.begin + t) * H * V + hd * V;
             std::fill(ot, ot + V, 0.0f);
             for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], vals.data() + s * V, ot, V);
           } else {
-            float* ctx = ctx_all.data() + (sg.begin + t) * R;
-            std::fill(ctx, ctx + R, 0.0f);
-            for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], cache.at(layer, s), ctx, R);
+            // A cached row is [c_kv | k_rope]: the score is one dot product of [q_abs | q_rope] with it, and
+            // the context the softmax-weighted sum of the rows' c_kv parts.
+            std::copy(q_abs.data() + (sg.begin + t) * R, q_abs.data() + (sg.begin + t + 1) * R, q_cat.begin());
+            std::copy(qt + nope, qt + nope + rope_dim, q_cat.begin() + R);
+            attend_rows(q_cat.data(), cache.at(layer, 0), W, len, W, R, scale, scores.data(),
+                        ctx_all.data() + (sg.begin + t) * R);
           }
         }
       }

@@ -1,0 +1,96 @@
+// AVX-512 kernels of decode attention over the MLA latent cache: the scores of one query against every cached row
+// (four rows per pass, their sums reduced together) and the softmax-weighted sum of the rows (the output kept in
+// registers, 256 values at a time, while the rows stream past). One call per head and token instead of two
+// function calls per cached position.
+#include <immintrin.h>
+
+#include "kernels/kernels.h"
+
+namespace seek {
+
+void register_avx512_attention_kernels(KernelTable& t);
+
+namespace {
+
+// Lanes of the last partial vector of n values.
+inline __mmask16 tail_mask(int64_t n) { return __mmask16((1u << (n % 16)) - 1); }
+
+inline float reduce(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+// The sums of v0..v3's 16 lanes as one vector of 4.
+inline __m128 reduce4(__m512 v0, __m512 v1, __m512 v2, __m512 v3) {
+  const auto fold = [](__m512 v) {
+    return _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  };
+  const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(fold(v0), fold(v1)), _mm256_hadd_ps(fold(v2), fold(v3)));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+void dot_rows(const float* q, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float scale, float* out) {
+  const int64_t full = n / 16 * 16;
+  const __mmask16 tm = tail_mask(n);
+  int64_t s = 0;
+  for (; s + 4 <= n_rows; s += 4) {
+    const float* r = rows + s * stride;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t k = 0; k < full; k += 16) {
+      const __m512 x = _mm512_loadu_ps(q + k);
+      a0 = _mm512_fmadd_ps(x, _mm512_loadu_ps(r + k), a0);
+      a1 = _mm512_fmadd_ps(x, _mm512_loadu_ps(r + stride + k), a1);
+      a2 = _mm512_fmadd_ps(x, _mm512_loadu_ps(r + 2 * stride + k), a2);
+      a3 = _mm512_fmadd_ps(x, _mm512_loadu_ps(r + 3 * stride + k), a3);
+    }
+    if (tm) {
+      const __m512 x = _mm512_maskz_loadu_ps(tm, q + full);
+      a0 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(tm, r + full), a0);
+      a1 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(tm, r + stride + full), a1);
+      a2 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(tm, r + 2 * stride + full), a2);
+      a3 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(tm, r + 3 * stride + full), a3);
+    }
+    _mm_storeu_ps(out + s, _mm_mul_ps(reduce4(a0, a1, a2, a3), _mm_set1_ps(scale)));
+  }
+  for (; s < n_rows; ++s) {
+    const float* r = rows + s * stride;
+    __m512 a = _mm512_setzero_ps();
+    for (int64_t k = 0; k < full; k += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(q + k), _mm512_loadu_ps(r + k), a);
+    if (tm) a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tm, q + full), _mm512_maskz_loadu_ps(tm, r + full), a);
+    out[s] = scale * reduce(a);
+  }
+}
+
+// Columns [c0, c0 + 16 * NV) (the last vector masked by `last`) of the weighted sum, kept in NV registers.
+template <int NV>
+void sum_columns(const float* p, const float* rows, int64_t stride, int64_t n_rows, int64_t c0, __mmask16 last,
+                 float* out) {
+  __m512 acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = _mm512_setzero_ps();
+  for (int64_t s = 0; s < n_rows; ++s) {
+    const __m512 w = _mm512_set1_ps(p[s]);
+    const float* r = rows + s * stride + c0;
+    for (int v = 0; v < NV; ++v) {
+      const __mmask16 m = v == NV - 1 ? last : __mmask16(0xFFFF);
+      acc[v] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m, r + 16 * v), acc[v]);
+    }
+  }
+  for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(out + c0 + 16 * v, v == NV - 1 ? last : __mmask16(0xFFFF), acc[v]);
+}
+
+void sum_rows(const float* p, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float* out) {
+  constexpr int64_t kChunk = 16 * 16;  // 16 accumulators
+  int64_t c0 = 0;
+  for (; c0 + kChunk <= n; c0 += kChunk) sum_columns<16>(p, rows, stride, n_rows, c0, 0xFFFF, out);
+  // The rest, up to 255 values, a vector (the last one partial) at a time.
+  for (; c0 < n; c0 += 16) {
+    const __mmask16 m = n - c0 >= 16 ? __mmask16(0xFFFF) : tail_mask(n - c0);
+    sum_columns<1>(p, rows, stride, n_rows, c0, m, out);
+  }
+}
+
+}  // namespace
+
+void register_avx512_attention_kernels(KernelTable& t) {
+  t.dot_rows = dot_rows;
+  t.sum_rows = sum_rows;
+}
+
+}  // namespace seek
