@@ -87,7 +87,7 @@ void matvec(benchmark::State& state, GgmlType type, bool simd, Path path, bool h
     } else if (path == Path::Q8x) {
       k.quantize_q8_0(x.data(), xq.data(), m.cols);
       prepare_q8x(xb, m.cols, qs.data(), d16.data(), s16.data());
-      for (int64_t r = 0; r < m.rows; ++r) y[size_t(r)] = tk.dot_q8x(m.w.data() + size_t(r) * m.rb, xa, m.cols);
+      for (int64_t r = 0; r < m.rows; ++r) tk.dot_q8x(m.w.data() + size_t(r) * m.rb, &xa, 1, m.cols, &y[size_t(r)]);
     } else if (path == Path::F32) {
       for (int64_t r = 0; r < m.rows; ++r) y[size_t(r)] = tk.dot(m.w.data() + size_t(r) * m.rb, x.data(), m.cols);
     } else {

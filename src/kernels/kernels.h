@@ -30,19 +30,19 @@ struct Q8Act {
   const float* s16;   // n / 16
 };
 void prepare_q8x(const BlockQ8_0* xq, int64_t n, int8_t* qs, float* d16, float* s16);
-using VecDotQ8xFn = float (*)(const uint8_t* row, const Q8Act& x, int64_t n);
-// out[t] = dot_q8x(row, x[t], n) for t < n_tok <= kMaxRowPassTokens, bit for bit, with the row read and its codes
-// formed once for all of them.
-using VecDotQ8xNFn = void (*)(const uint8_t* row, const Q8Act* x, int n_tok, int64_t n, float* out);
+// out[t] = row . x[t] for t < n_tok <= kMaxRowPassTokens: the row is read and its codes formed once for all the
+// tokens, and each token's result has the same bits whatever n_tok is (a sequence decoded beside others gets what
+// it gets alone).
+using VecDotQ8xFn = void (*)(const uint8_t* row, const Q8Act* x, int n_tok, int64_t n, float* out);
 inline constexpr int kMaxRowPassTokens = 8;
 
 struct TypeKernels {
   DequantRowFn dequant = nullptr;
   VecDotFn dot = nullptr;
   VecDotQ8Fn dot_q8 = nullptr;  // decode path when set: x is quantised to q8_0 once per matrix-vector product
-  // When set, dot_q8's product from prepared activations (same integer sums, fewer instructions per row).
+  // When set, dot_q8's product from prepared activations, for up to kMaxRowPassTokens tokens (same integer sums,
+  // fewer instructions per row).
   VecDotQ8xFn dot_q8x = nullptr;
-  VecDotQ8xNFn dot_q8x_n = nullptr;  // set together with dot_q8x
 };
 
 struct KernelTable {

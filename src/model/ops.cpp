@@ -14,13 +14,47 @@ namespace seek {
 namespace {
 
 // Up to this many tokens a product reads each row once and takes dot products; above it, the packed GEMM wins.
-// Types with a multi-token prepared dot (dot_q8x_n: the row's codes formed once per pass of up to 8 tokens) keep
-// the row loop up to 16 tokens: packing 32-row panels costs about what multiplying them with 16 tokens does.
+// Types with a prepared dot (dot_q8x: a row's codes formed once for up to kMaxRowPassTokens tokens) keep the row
+// loop up to that many tokens: below ~8 tokens packing 32-row panels costs more than it saves (bench/gemm_bench).
 constexpr int64_t kRowLoopMaxTokens = 4;
-constexpr int64_t kRowPassMaxTokens = 8;
+
+// Whether w x takes the prepared dot: quantised activations, a type that has it, and a row pass's worth of tokens.
+bool uses_prepared_dot(const TypeKernels& tk, int64_t K, int64_t n_tok) {
+  return tk.dot_q8x && K % kQK8_0 == 0 && quantized_activations() && n_tok <= kMaxRowPassTokens;
+}
 
 int64_t row_loop_limit(const TypeKernels& tk, int64_t K) {
-  return tk.dot_q8x_n && K % kQK8_0 == 0 && quantized_activations() ? kRowPassMaxTokens : kRowLoopMaxTokens;
+  return uses_prepared_dot(tk, K, 1) ? kMaxRowPassTokens : kRowLoopMaxTokens;
+}
+
+// Tokens quantised to q8_0 and laid out for the prepared dots (prepare_q8x), once per product.
+struct PreparedTokens {
+  std::vector<BlockQ8_0> q;
+  std::vector<int8_t> qs;
+  std::vector<float> d16, s16;
+  Q8Act act[kMaxRowPassTokens];
+};
+
+void prepare_tokens(const KernelTable& k, const float* x, int64_t ldx, int64_t n_tok, int64_t K, PreparedTokens& p) {
+  const int64_t nb = K / kQK8_0, ng = K / 16;
+  p.q.resize(size_t(nb));
+  p.qs.resize(size_t(K * n_tok));
+  p.d16.resize(size_t(ng * n_tok));
+  p.s16.resize(size_t(ng * n_tok));
+  for (int64_t t = 0; t < n_tok; ++t) {
+    k.quantize_q8_0(x + t * ldx, reinterpret_cast<uint8_t*>(p.q.data()), K);
+    prepare_q8x(p.q.data(), K, p.qs.data() + t * K, p.d16.data() + t * ng, p.s16.data() + t * ng);
+    p.act[t] = {p.qs.data() + t * K, p.d16.data() + t * ng, p.s16.data() + t * ng};
+  }
+}
+
+// y = w x for up to kMaxRowPassTokens prepared tokens: one pass of the prepared dot per row.
+void rows_prepared(const TypeKernels& tk, const Mat& w, const PreparedTokens& p, int64_t n_tok, float* y, int64_t ldy) {
+  float out[kMaxRowPassTokens];
+  for (int64_t r = 0; r < w.rows; ++r) {
+    tk.dot_q8x(w.row(r), p.act, int(n_tok), w.cols, out);
+    for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = out[t];
+  }
 }
 
 // Per-thread scratch of at least n floats.
@@ -126,31 +160,15 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
   // A few tokens (decode, or several sequences decoding together): each weight row is read once from memory and
   // dotted with every token while it sits in L1. 8-bit weights meet activations quantised once per token.
   if (n_tok <= row_loop_limit(tk, K)) {
-    if (tk.dot_q8 && K % kQK8_0 == 0 && quantized_activations()) {
+    if (uses_prepared_dot(tk, K, n_tok)) {
+      thread_local PreparedTokens p;
+      prepare_tokens(k, x, ldx, n_tok, K, p);
+      rows_prepared(tk, w, p, n_tok, y, ldy);
+    } else if (tk.dot_q8 && K % kQK8_0 == 0 && quantized_activations()) {
       thread_local std::vector<BlockQ8_0> xq;
       const int64_t nb = K / kQK8_0;
       xq.resize(size_t(nb * n_tok));
       for (int64_t t = 0; t < n_tok; ++t) k.quantize_q8_0(x + t * ldx, reinterpret_cast<uint8_t*>(xq.data() + t * nb), K);
-      if (tk.dot_q8x_n) {
-        thread_local std::vector<int8_t> qs;
-        thread_local std::vector<float> d16, s16;
-        qs.resize(size_t(K * n_tok));
-        d16.resize(size_t(K / 16 * n_tok));
-        s16.resize(d16.size());
-        Q8Act xa[kRowPassMaxTokens];
-        for (int64_t t = 0; t < n_tok; ++t) {
-          prepare_q8x(xq.data() + t * nb, K, qs.data() + t * K, d16.data() + t * (K / 16), s16.data() + t * (K / 16));
-          xa[t] = {qs.data() + t * K, d16.data() + t * (K / 16), s16.data() + t * (K / 16)};
-        }
-        float out[kMaxRowPassTokens];
-        for (int64_t r = 0; r < w.rows; ++r)
-          for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxRowPassTokens) {
-            const int nt = int(std::min<int64_t>(kMaxRowPassTokens, n_tok - t0));
-            tk.dot_q8x_n(w.row(r), xa + t0, nt, K, out);
-            for (int j = 0; j < nt; ++j) y[(t0 + j) * ldy + r] = out[j];
-          }
-        return;
-      }
       for (int64_t r = 0; r < w.rows; ++r)
         for (int64_t t = 0; t < n_tok; ++t) y[t * ldy + r] = tk.dot_q8(w.row(r), xq.data() + t * nb, K);
     } else if (w.type == GgmlType::F8_E4M3) {
@@ -205,6 +223,20 @@ void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t
     return;
   }
   const KernelTable& k = kernels();
+  const TypeKernels& tk = k.of(w.type);
+  if (uses_prepared_dot(tk, w.cols, n_tok)) {
+    // The tokens are quantised and prepared once, on this thread, then each thread takes its rows. (A
+    // thread_local named inside the lambda would be each worker's own: they reach this one through a reference.)
+    thread_local PreparedTokens mine;
+    PreparedTokens& p = mine;
+    prepare_tokens(k, x, ldx, n_tok, w.cols, p);
+    pool.run([&](int ti, int nt) {
+      int64_t r0, r1;
+      ThreadPool::split(w.rows, ti, nt, kGemmPanelRows, &r0, &r1);
+      if (r0 < r1) rows_prepared(tk, w.slice_rows(r0, r1 - r0), p, n_tok, y + r0, ldy);
+    });
+    return;
+  }
   if (use_q8_gemm(k, w, n_tok)) {
     // The batch is quantised once (split by tokens), then each thread multiplies its rows with all of it.
     thread_local Q8Tokens mine;

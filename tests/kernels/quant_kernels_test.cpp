@@ -121,6 +121,13 @@ struct PreparedQ8 {
   Q8Act act() const { return {qs.data(), d16.data(), s16.data()}; }
 };
 
+// The prepared dot of one token.
+float dot_q8x_one(const TypeKernels& tk, const uint8_t* row, const Q8Act& x, int64_t n) {
+  float r;
+  tk.dot_q8x(row, &x, 1, n, &r);
+  return r;
+}
+
 struct Oracle {
   double value = 0;  // sum w_i x_i in float64 from the dequantised values
   double mag = 0;    // M = sum (|w_i| + 2|b_g|) |x_i|
@@ -190,7 +197,7 @@ TEST_P(QuantKernels, MatchReferenceAndFloat64Oracle) {
           ASSERT_TRUE(within(s.dot_q8(row.data(), xq.data(), n), r_q8, 2 * bound_q8, "avx512 dot_q8 vs ref, " + what));
           ASSERT_NE(s.dot_q8x, nullptr) << traits(tc.type).name << " has no AVX-512 dot_q8x";
           const PreparedQ8 xp(xq, n);
-          ASSERT_TRUE(within(s.dot_q8x(row.data(), xp.act(), n), r_q8, 2 * bound_q8, "avx512 dot_q8x vs ref, " + what));
+          ASSERT_TRUE(within(dot_q8x_one(s, row.data(), xp.act(), n), r_q8, 2 * bound_q8, "avx512 dot_q8x vs ref, " + what));
           ASSERT_TRUE(within(s.dot(row.data(), x.data(), n), o.value, bound_dot, "avx512 dot vs float64, " + what));
         }
   }
@@ -232,20 +239,20 @@ TEST_P(QuantKernels, BoundCatchesOneWrongWeight) {
       if (avx512_kernels() && cpu_has_avx512()) {
         EXPECT_FALSE(within(avx512_kernels()->of(tc.type).dot_q8(bad.data(), xq.data(), n), o.value, bound, "x"));
         const PreparedQ8 xp(xq, n);
-        EXPECT_FALSE(within(avx512_kernels()->of(tc.type).dot_q8x(bad.data(), xp.act(), n), o.value, bound, "x"));
+        EXPECT_FALSE(within(dot_q8x_one(avx512_kernels()->of(tc.type), bad.data(), xp.act(), n), o.value, bound, "x"));
       }
       return;
     }
   FAIL() << "no single-weight change in the last block exceeds twice the bound " << bound;
 }
 
-// dot_q8x_n gives each of up to kMaxRowPassTokens tokens exactly dot_q8x's bits (sequences decoded together get
-// what they get alone), on rows with and without a partial unit.
+// dot_q8x gives each of up to kMaxRowPassTokens tokens exactly the bits it gives that token alone (sequences
+// decoded together get what they get alone), on rows with and without a partial unit.
 TEST_P(QuantKernels, MultiTokenDotIsTheSingleDotBitForBit) {
   const TypeCase tc = GetParam();
   if (!cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
   const TypeKernels& s = avx512_kernels()->of(tc.type);
-  ASSERT_NE(s.dot_q8x_n, nullptr) << traits(tc.type).name;
+  ASSERT_NE(s.dot_q8x, nullptr) << traits(tc.type).name;
   std::mt19937 rng(7);
   for (int64_t n_blocks : {1, 4, 8, 9, 33}) {
     const int64_t n = n_blocks * traits(tc.type).block_size;
@@ -257,9 +264,9 @@ TEST_P(QuantKernels, MultiTokenDotIsTheSingleDotBitForBit) {
     for (const auto& x : xs) acts.push_back(x.act());
     for (int nt = 1; nt <= kMaxRowPassTokens; ++nt) {
       float out[kMaxRowPassTokens];
-      s.dot_q8x_n(row.data(), acts.data(), nt, n, out);
+      s.dot_q8x(row.data(), acts.data(), nt, n, out);
       for (int t = 0; t < nt; ++t)
-        ASSERT_EQ(bits_from_f32(out[t]), bits_from_f32(s.dot_q8x(row.data(), acts[size_t(t)], n)))
+        ASSERT_EQ(bits_from_f32(out[t]), bits_from_f32(dot_q8x_one(s, row.data(), acts[size_t(t)], n)))
             << traits(tc.type).name << " n=" << n << " tokens=" << nt << " token " << t;
     }
   }

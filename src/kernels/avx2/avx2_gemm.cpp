@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "kernels/avx2/avx2_util.h"
+#include "kernels/token_blocks.h"
 
 namespace seek::avx2 {
 
@@ -88,18 +89,7 @@ void gemm_tokens(const float* panel, int64_t K, const float* x, int64_t ldx, flo
 
 void gemm_panel(const float* panel, int64_t K, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy,
                 int n_rows) {
-  int64_t t = 0;
-  for (; t + 6 <= n_tok; t += 6) gemm_tokens<6>(panel, K, x + t * ldx, ldx, y + t * ldy, ldy, n_rows);
-  const float* xt = x + t * ldx;
-  float* yt = y + t * ldy;
-  switch (n_tok - t) {
-    case 5: gemm_tokens<5>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    case 4: gemm_tokens<4>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    case 3: gemm_tokens<3>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    case 2: gemm_tokens<2>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    case 1: gemm_tokens<1>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    default: break;
-  }
+  for_token_blocks<6>(n_tok, [&]<int NT>(int64_t t) { gemm_tokens<NT>(panel, K, x + t * ldx, ldx, y + t * ldy, ldy, n_rows); });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "kernels/avx512/avx512_transpose.h"
 #include "kernels/kernels.h"
+#include "kernels/token_blocks.h"
 #include "quant/blocks.h"
 
 namespace seek {
@@ -123,25 +124,10 @@ void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd,
           float* y, int64_t ldy, int n_rows, const uint8_t* next_rows, size_t next_stride, int next_n) {
   NextRows next{next_rows, next_stride, next_rows ? next_n : 0};  // prefetched during the first token group only
   const int64_t nb = K / kQK8_0;
-  constexpr int64_t NT = 6;
-  int64_t t = 0;
-  for (; t + NT <= n_tok; t += NT) {
+  for_token_blocks<6>(n_tok, [&]<int NT>(int64_t t) {
     gemm_block<NT>(panel, nb, xq + t * nb, xd + t * nb, xsum + t * nb, y + t * ldy, ldy, n_rows, next);
     next = NextRows{};
-  }
-  const int64_t rest = n_tok - t;
-  const BlockQ8_0* xt = xq + t * nb;
-  const float* dt = xd + t * nb;
-  const int32_t* st = xsum + t * nb;
-  float* yt = y + t * ldy;
-  switch (rest) {
-    case 5: gemm_block<5>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
-    case 4: gemm_block<4>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
-    case 3: gemm_block<3>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
-    case 2: gemm_block<2>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
-    case 1: gemm_block<1>(panel, nb, xt, dt, st, yt, ldy, n_rows, next); break;
-    default: break;
-  }
+  });
 }
 
 // Rounds half away from zero, as roundf does (the vector rounding modes only round half to even).

@@ -7,6 +7,7 @@
 #include "core/half.h"
 #include "kernels/avx512/avx512_transpose.h"
 #include "kernels/kernels.h"
+#include "kernels/token_blocks.h"
 #include "quant/blocks.h"
 
 namespace seek {
@@ -177,18 +178,7 @@ void gemm_block(const float* panel, int64_t K, const float* x, int64_t ldx, floa
 
 void gemm_panel(const float* panel, int64_t K, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy,
                 int n_rows) {
-  int64_t t = 0;
-  for (; t + 6 <= n_tok; t += 6) gemm_block<6>(panel, K, x + t * ldx, ldx, y + t * ldy, ldy, n_rows);
-  const float* xt = x + t * ldx;
-  float* yt = y + t * ldy;
-  switch (n_tok - t) {
-    case 5: gemm_block<5>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    case 4: gemm_block<4>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    case 3: gemm_block<3>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    case 2: gemm_block<2>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    case 1: gemm_block<1>(panel, K, xt, ldx, yt, ldy, n_rows); break;
-    default: break;
-  }
+  for_token_blocks<6>(n_tok, [&]<int NT>(int64_t t) { gemm_block<NT>(panel, K, x + t * ldx, ldx, y + t * ldy, ldy, n_rows); });
 }
 
 void axpy(float a, const float* x, float* y, int64_t n) {

@@ -197,19 +197,12 @@ float tail_q8x(const typename T::One* b, const Q8Act& x, int64_t k0, int64_t nb)
 }
 
 template <class T>
-void dot_q8x_n(const uint8_t* row, const Q8Act* x, int n_tok, int64_t n, float* out) {
+void dot_q8x(const uint8_t* row, const Q8Act* x, int n_tok, int64_t n, float* out) {
   const int64_t units = n / 256;
   dot_q8x_units_any<Unit<T>>(reinterpret_cast<const typename Unit<T>::Block*>(row), x, n_tok, units, out);
   if (8 * units == n / 32) return;
   const auto* b = reinterpret_cast<const typename T::One*>(row);
   for (int t = 0; t < n_tok; ++t) out[t] += tail_q8x<T>(b, x[t], 8 * units, n / 32);
-}
-
-template <class T>
-float dot_q8x(const uint8_t* row, const Q8Act& x, int64_t n) {
-  float r;
-  dot_q8x_n<T>(row, &x, 1, n, &r);
-  return r;
 }
 
 // One block's 32 weights as two vectors of 16 (the unit drivers' weights16 on a unit of one block).
@@ -252,14 +245,13 @@ void dequant(const uint8_t* src, float* dst, int64_t n) {
 
 template <class T>
 TypeKernels legacy_kernels() {
-  return {dequant<T>, dot<T>, dot_q8<T>, dot_q8x<T>, dot_q8x_n<T>};
+  return {dequant<T>, dot<T>, dot_q8<T>, dot_q8x<T>};
 }
 
 }  // namespace
 
 void register_avx512_legacy_kernels(KernelTable& t) {
   t.by_type[uint32_t(GgmlType::Q8_0)].dot_q8x = dot_q8x<Q80>;
-  t.by_type[uint32_t(GgmlType::Q8_0)].dot_q8x_n = dot_q8x_n<Q80>;
   t.by_type[uint32_t(GgmlType::Q4_0)] = legacy_kernels<Q40>();
   t.by_type[uint32_t(GgmlType::Q5_0)] = legacy_kernels<Q50>();
   t.by_type[uint32_t(GgmlType::Q5_1)] = legacy_kernels<Q51>();

@@ -207,11 +207,7 @@ float kquant_dot_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
   return dot_q8_units<T>(reinterpret_cast<const typename T::Block*>(row), xq, n / kQK_K);
 }
 template <class T>
-float kquant_dot_q8x(const uint8_t* row, const Q8Act& x, int64_t n) {
-  return dot_q8x_units<T>(reinterpret_cast<const typename T::Block*>(row), x, n / kQK_K);
-}
-template <class T>
-void kquant_dot_q8x_n(const uint8_t* row, const Q8Act* x, int n_tok, int64_t n, float* out) {
+void kquant_dot_q8x(const uint8_t* row, const Q8Act* x, int n_tok, int64_t n, float* out) {
   dot_q8x_units_any<T>(reinterpret_cast<const typename T::Block*>(row), x, n_tok, n / kQK_K, out);
 }
 template <class T>
@@ -225,7 +221,7 @@ void kquant_dequant(const uint8_t* src, float* dst, int64_t n) {
 
 template <class T>
 TypeKernels kquant_kernels() {
-  return {kquant_dequant<T>, kquant_dot<T>, kquant_dot_q8<T>, kquant_dot_q8x<T>, kquant_dot_q8x_n<T>};
+  return {kquant_dequant<T>, kquant_dot<T>, kquant_dot_q8<T>, kquant_dot_q8x<T>};
 }
 
 }  // namespace

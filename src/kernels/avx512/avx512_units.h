@@ -253,13 +253,6 @@ void dot_q8x_units_any(const typename T::Block* w, const Q8Act* x, int nt, int64
   }
 }
 
-template <class T>
-float dot_q8x_units(const typename T::Block* w, const Q8Act& x, int64_t units) {
-  float r;
-  dot_q8x_units_n<T, 1>(w, &x, units, &r);
-  return r;
-}
-
 // The 16 weights 64c + 16k .. +15 of a unit as floats: a_g * (u - kOffset) - b_g, g = 4c + k, formed with the
 // reference's operations (an exact product, then one rounded subtraction).
 template <class T>

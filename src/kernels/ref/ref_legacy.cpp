@@ -27,13 +27,20 @@ inline void five_bit(const uint8_t* qs, const uint8_t* qh_bytes, int q[32]) {
   for (int j = 0; j < 32; ++j) q[j] |= int((qh >> j) & 1) << 4;
 }
 
+// The unsigned codes of a Q4_0 (offset 8) or Q5_0 (offset 16) block.
+template <int kOffset, class Block>
+inline void sym_codes(const Block& b, int q[32]) {
+  if constexpr (kOffset == 8) nibbles(b.qs, q);
+  else five_bit(b.qs, b.qh, q);
+}
+
 template <class Block, int kOffset>
 void dequant_sym(const uint8_t* src, float* dst, int64_t n) {
   const Block* b = reinterpret_cast<const Block*>(src);
   for (int64_t k = 0; k < n / 32; ++k) {
     const float d = f16_to_f32(b[k].d);
     int q[32];
-    if constexpr (kOffset == 8) nibbles(b[k].qs, q); else five_bit(b[k].qs, b[k].qh, q);
+    sym_codes<kOffset>(b[k], q);
     for (int j = 0; j < 32; ++j) dst[32 * k + j] = float(q[j] - kOffset) * d;
   }
 }
@@ -44,7 +51,7 @@ float vdot_sym(const uint8_t* row, const float* x, int64_t n) {
   float acc = 0;
   for (int64_t k = 0; k < n / 32; ++k) {
     int q[32];
-    if constexpr (kOffset == 8) nibbles(b[k].qs, q); else five_bit(b[k].qs, b[k].qh, q);
+    sym_codes<kOffset>(b[k], q);
     float s = 0;
     for (int j = 0; j < 32; ++j) s += float(q[j] - kOffset) * x[32 * k + j];
     acc += f16_to_f32(b[k].d) * s;
@@ -60,7 +67,7 @@ float vdot_sym_q8(const uint8_t* row, const BlockQ8_0* xq, int64_t n) {
   float acc = 0;
   for (int64_t k = 0; k < n / 32; ++k) {
     int q[32];
-    if constexpr (kOffset == 8) nibbles(b[k].qs, q); else five_bit(b[k].qs, b[k].qh, q);
+    sym_codes<kOffset>(b[k], q);
     int32_t s = 0;
     for (int j = 0; j < 32; ++j) s += (q[j] - kOffset) * int32_t(xq[k].qs[j]);
     acc += f16_to_f32(b[k].d) * f16_to_f32(xq[k].d) * float(s);
