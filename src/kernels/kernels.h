@@ -59,6 +59,14 @@ struct KernelTable {
   void (*dot_rows)(const float* q, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float scale,
                    float* out) = nullptr;
   void (*sum_rows)(const float* p, const float* rows, int64_t stride, int64_t n_rows, int64_t n, float* out) = nullptr;
+  // The same for n_q queries that share the rows (multi-query attention: absorbed MLA's heads all meet one latent
+  // cache), each row read once per block of queries rather than once per query: out[i * ldo + s] for query i at
+  // q + i * ldq, and out[i * ldo + c] = sum_s p[i * ldp + s] rows[s][c]. Each result has the bits the one-query
+  // kernel gives it. May be null (ops loops over the one-query kernels).
+  void (*dot_rows_n)(const float* q, int64_t ldq, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows,
+                     int64_t n, float scale, float* out, int64_t ldo) = nullptr;
+  void (*sum_rows_n)(const float* p, int64_t ldp, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows,
+                     int64_t n, float* out, int64_t ldo) = nullptr;
   // Prefill GEMM on a packed panel: `panel` holds kGemmPanelRows weight rows k-major (panel[k * 32 + i] is
   // row i, column k; rows >= n_rows are zero). y[t * ldy + i] = sum_k panel[k * 32 + i] * x[t * ldx + k] for
   // i < n_rows, t < n_tok.
@@ -69,7 +77,8 @@ struct KernelTable {
 
   // Prefill with Q8_0 weights in integers (VNNI): kGemmPanelRows rows packed by pack_q8_0_panel into
   // q8_0_panel_bytes(K) bytes (per 32-value block: each 16-row half as 8 vectors of 16 rows x 4 weights, the
-  // weights offset by +128 to unsigned bytes, then the 32 row scales as f32); gemm_q8_0_panel multiplies it with
+  // weights offset by +128 to unsigned bytes, then the 32 rows' f16 scales: exactly the bytes of the 32 rows as
+  // stored, so a model can keep its Q8_0 weights in this form, see Mat::layout); gemm_q8_0_panel multiplies it with
   // tokens quantised to q8_0 (xq: n_tok rows of K/32 blocks) whose block scales as f32 (xd) and block sums of
   // quants (xsum) come precomputed. y[t * ldy + i] for i < n_rows. Each block's integer dot product is exact, as in
   // dot_q8. next_rows (next_n rows, next_stride apart; may be null) are the stored rows of the next panel: the
@@ -92,8 +101,9 @@ struct KernelTable {
 };
 
 constexpr int64_t kGemmPanelRows = 32;
-// Bytes of one packed Q8_0 panel of kGemmPanelRows rows of K values: per block, 32 x 32 weight bytes + 32 scales.
-constexpr size_t q8_0_panel_bytes(int64_t K) { return size_t(K / 32) * (32 * 32 + 32 * 4); }
+// Bytes of one packed Q8_0 panel of kGemmPanelRows rows of K values: per block, 32 x 32 weight bytes + 32 f16
+// scales (as many as the 32 rows take stored).
+constexpr size_t q8_0_panel_bytes(int64_t K) { return size_t(K / 32) * (32 * 32 + 32 * 2); }
 
 // Auto: the best table the CPU runs (AVX-512, else AVX2, else ref); the others force one (an error on a CPU that
 // lacks it is the caller's to report: select_kernels returns null then).

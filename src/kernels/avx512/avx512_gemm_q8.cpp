@@ -16,7 +16,7 @@ namespace seek {
 namespace {
 
 constexpr size_t kHalfBytes = 8 * 64;
-constexpr size_t kBlockBytes = 2 * kHalfBytes + 32 * 4;
+constexpr size_t kBlockBytes = 2 * kHalfBytes + 32 * 2;
 
 // Row i's quants of blocks b and b + 1 (the latter zero when absent), offset by +128, as 16 lanes of 4 bytes.
 inline __m512i row_pair(const uint8_t* row, int64_t b, bool second) {
@@ -26,16 +26,16 @@ inline __m512i row_pair(const uint8_t* row, int64_t b, bool second) {
   return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), _mm512_set1_epi8(char(0x80)));
 }
 
-// The f16 scales of block b of 16 rows (row i at rows + i * stride) as f32, rows past n_rows zero.
-inline __m512 row_scales16(const uint8_t* rows, size_t stride, int n_rows, int64_t b) {
-  if (n_rows <= 0) return _mm512_setzero_ps();
+// The f16 scales of block b of 16 rows (row i at rows + i * stride), rows past n_rows zero.
+inline __m256i row_scales16(const uint8_t* rows, size_t stride, int n_rows, int64_t b) {
+  if (n_rows <= 0) return _mm256_setzero_si256();
   const __mmask16 live = n_rows >= 16 ? __mmask16(0xffff) : __mmask16((1u << n_rows) - 1);
   const __m512i offs = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                           _mm512_set1_epi32(int32_t(stride)));
   // 4 bytes at each block start: the f16 scale, then two quants we drop.
   const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, offs,
                                                   rows + size_t(b) * sizeof(BlockQ8_0), 1);
-  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
+  return _mm512_cvtepi32_epi16(raw);
 }
 
 void pack(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t* panel) {
@@ -61,9 +61,9 @@ void pack(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t
                          out[g]);
     }
     for (int64_t bb = b; bb < b + (second ? 2 : 1); ++bb) {
-      float* scales = reinterpret_cast<float*>(panel + size_t(bb) * kBlockBytes + 2 * kHalfBytes);
-      _mm512_storeu_ps(scales, row_scales16(rows, row_stride, n_rows, bb));
-      _mm512_storeu_ps(scales + 16, row_scales16(rows + 16 * row_stride, row_stride, n_rows - 16, bb));
+      __m256i* scales = reinterpret_cast<__m256i*>(panel + size_t(bb) * kBlockBytes + 2 * kHalfBytes);
+      _mm256_storeu_si256(scales, row_scales16(rows, row_stride, n_rows, bb));
+      _mm256_storeu_si256(scales + 1, row_scales16(rows + 16 * row_stride, row_stride, n_rows - 16, bb));
     }
   }
 }
@@ -80,8 +80,66 @@ struct NextRows {
   const uint8_t* rows = nullptr;
   size_t stride = 0;
   int n = 0;
+  bool ahead = false;  // no rows to pack next: prefetch the panel's own blocks kAheadBlocks ahead instead
 };
+// Measured on 2048-column panels streamed from memory (one thread): 8-12 blocks ahead lift 1-6 tokens from
+// 25-40 GB/s to ~45 GB/s.
+constexpr int64_t kAheadBlocks = 10;
 
+// Streams the panel's block kAheadBlocks ahead into L1 (a panel kept packed in memory: the model's weights).
+inline void prefetch_ahead(const uint8_t* pb) {
+  for (size_t l = 0; l < kBlockBytes; l += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(pb + kAheadBlocks * kBlockBytes + l), _MM_HINT_T0);
+}
+
+// Block pb's integer sums for NT tokens (xq[t * nb]: token t's block), each half's 16 rows in s0/s1, +128 offset
+// included. C independent chains per token and half, summed at the end (exactly): with few tokens a single chain
+// of 8 dependent vpdpbusd would leave the multipliers waiting on their latency.
+template <int NT>
+inline void block_sums(const uint8_t* pb, const BlockQ8_0* xq, int64_t nb, __m512i* s0, __m512i* s1) {
+  constexpr int C = NT == 1 ? 4 : NT <= 3 ? 2 : 1;
+  __m512i a0[C][NT], a1[C][NT];
+  for (int c = 0; c < C; ++c)
+    for (int t = 0; t < NT; ++t) a0[c][t] = a1[c][t] = _mm512_setzero_si512();
+  for (int g = 0; g < 8; ++g) {
+    const int c = g % C;
+    const __m512i w0 = _mm512_loadu_si512(pb + g * 64), w1 = _mm512_loadu_si512(pb + kHalfBytes + g * 64);
+    for (int t = 0; t < NT; ++t) {
+      const __m512i x = bcast4(xq[t * nb].qs + 4 * g);
+      a0[c][t] = _mm512_dpbusd_epi32(a0[c][t], w0, x);
+      a1[c][t] = _mm512_dpbusd_epi32(a1[c][t], w1, x);
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    s0[t] = a0[0][t];
+    s1[t] = a1[0][t];
+    for (int c = 1; c < C; ++c) {
+      s0[t] = _mm512_add_epi32(s0[t], a0[c][t]);
+      s1[t] = _mm512_add_epi32(s1[t], a1[c][t]);
+    }
+  }
+}
+
+// acc += (s - 128 sum x) * (d_w * d_x): one block's contribution to a token's 16 row sums. Every path adds a
+// token's blocks in order through this, so a token's result has the same bits whatever tokens share the call.
+inline __m512 add_block(__m512 acc, __m512i s, __m512 dw, int32_t xsum, float xd) {
+  const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(s, _mm512_set1_epi32(128 * xsum)));
+  return _mm512_fmadd_ps(dot, _mm512_mul_ps(dw, _mm512_set1_ps(xd)), acc);
+}
+
+inline __m512 block_scales(const uint8_t* pb, int half) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb + 2 * kHalfBytes + half * 32)));
+}
+
+inline void store_rows(float* y, int n_rows, __m512 acc0, __m512 acc1) {
+  const __mmask16 m0 = n_rows >= 16 ? __mmask16(0xffff) : __mmask16((1u << n_rows) - 1);
+  const __mmask16 m1 = n_rows >= 32 ? __mmask16(0xffff) : n_rows <= 16 ? 0 : __mmask16((1u << (n_rows - 16)) - 1);
+  _mm512_mask_storeu_ps(y, m0, acc0);
+  _mm512_mask_storeu_ps(y + 16, m1, acc1);
+}
+
+// 32 rows x NT tokens over the whole panel, the sums in registers: per group of 4 weights, two vector loads serve
+// 2 * NT vpdpbusd.
 template <int NT>
 void gemm_block(const uint8_t* panel, int64_t nb, const BlockQ8_0* xq, const float* xd, const int32_t* xsum,
                 float* y, int64_t ldy, int n_rows, NextRows next) {
@@ -89,42 +147,60 @@ void gemm_block(const uint8_t* panel, int64_t nb, const BlockQ8_0* xq, const flo
   for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* pb = panel + size_t(b) * kBlockBytes;
+    if (next.ahead) prefetch_ahead(pb);
     for (int i = 0; i < next.n; ++i) {
       const char* p = reinterpret_cast<const char*>(next.rows + size_t(i) * next.stride + size_t(b) * sizeof(BlockQ8_0));
       _mm_prefetch(p, _MM_HINT_T1);
       _mm_prefetch(p + sizeof(BlockQ8_0) - 1, _MM_HINT_T1);
     }
     __m512i s0[NT], s1[NT];
-    for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm512_setzero_si512();
-    for (int g = 0; g < 8; ++g) {
-      const __m512i w0 = _mm512_loadu_si512(pb + g * 64), w1 = _mm512_loadu_si512(pb + kHalfBytes + g * 64);
-      for (int t = 0; t < NT; ++t) {
-        const __m512i x = bcast4(xq[t * nb + b].qs + 4 * g);
-        s0[t] = _mm512_dpbusd_epi32(s0[t], w0, x);
-        s1[t] = _mm512_dpbusd_epi32(s1[t], w1, x);
-      }
-    }
-    const __m512 d0 = _mm512_loadu_ps(pb + 2 * kHalfBytes), d1 = _mm512_loadu_ps(pb + 2 * kHalfBytes + 64);
+    block_sums<NT>(pb, xq + b, nb, s0, s1);
+    const __m512 d0 = block_scales(pb, 0), d1 = block_scales(pb, 1);
     for (int t = 0; t < NT; ++t) {
-      const __m512i corr = _mm512_set1_epi32(128 * xsum[t * nb + b]);
-      const __m512 dx = _mm512_set1_ps(xd[t * nb + b]);
-      acc0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s0[t], corr)), _mm512_mul_ps(d0, dx), acc0[t]);
-      acc1[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s1[t], corr)), _mm512_mul_ps(d1, dx), acc1[t]);
+      acc0[t] = add_block(acc0[t], s0[t], d0, xsum[t * nb + b], xd[t * nb + b]);
+      acc1[t] = add_block(acc1[t], s1[t], d1, xsum[t * nb + b], xd[t * nb + b]);
     }
   }
-  const __mmask16 m0 = n_rows >= 16 ? __mmask16(0xffff) : __mmask16((1u << n_rows) - 1);
-  const __mmask16 m1 = n_rows >= 32 ? __mmask16(0xffff) : n_rows <= 16 ? 0 : __mmask16((1u << (n_rows - 16)) - 1);
-  for (int t = 0; t < NT; ++t) {
-    _mm512_mask_storeu_ps(y + t * ldy, m0, acc0[t]);
-    _mm512_mask_storeu_ps(y + t * ldy + 16, m1, acc1[t]);
+  for (int t = 0; t < NT; ++t) store_rows(y + t * ldy, n_rows, acc0[t], acc1[t]);
+}
+
+// Up to kFewTokens tokens with the panel read once, block by block, for all of them (their row sums wait in L1
+// between blocks): a panel streamed from memory then costs one pass, not one per group of 6 tokens.
+constexpr int64_t kFewTokens = 16;
+
+void gemm_few(const uint8_t* panel, int64_t nb, const BlockQ8_0* xq, const float* xd, const int32_t* xsum,
+              int64_t n_tok, float* y, int64_t ldy, int n_rows) {
+  alignas(64) float acc[kFewTokens][32];
+  for (int64_t t = 0; t < n_tok; ++t)
+    for (int i = 0; i < 32; ++i) acc[t][i] = 0.0f;
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* pb = panel + size_t(b) * kBlockBytes;
+    prefetch_ahead(pb);
+    const __m512 d0 = block_scales(pb, 0), d1 = block_scales(pb, 1);
+    for_even_token_blocks<6>(n_tok, [&]<int NT>(int64_t t0) {
+      __m512i s0[NT], s1[NT];
+      block_sums<NT>(pb, xq + t0 * nb + b, nb, s0, s1);
+      for (int t = 0; t < NT; ++t) {
+        const int64_t i = (t0 + t) * nb + b;
+        float* a = acc[t0 + t];
+        _mm512_store_ps(a, add_block(_mm512_load_ps(a), s0[t], d0, xsum[i], xd[i]));
+        _mm512_store_ps(a + 16, add_block(_mm512_load_ps(a + 16), s1[t], d1, xsum[i], xd[i]));
+      }
+    });
   }
+  for (int64_t t = 0; t < n_tok; ++t) store_rows(y + t * ldy, n_rows, _mm512_load_ps(acc[t]), _mm512_load_ps(acc[t] + 16));
 }
 
 void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd, const int32_t* xsum, int64_t n_tok,
           float* y, int64_t ldy, int n_rows, const uint8_t* next_rows, size_t next_stride, int next_n) {
-  NextRows next{next_rows, next_stride, next_rows ? next_n : 0};  // prefetched during the first token group only
   const int64_t nb = K / kQK8_0;
-  for_token_blocks<6>(n_tok, [&]<int NT>(int64_t t) {
+  if (next_rows == nullptr && n_tok <= kFewTokens) {
+    gemm_few(panel, nb, xq, xd, xsum, n_tok, y, ldy, n_rows);
+    return;
+  }
+  // Prefetches run during the first token group only: the later ones find the panel in L2.
+  NextRows next{next_rows, next_stride, next_rows ? next_n : 0, next_rows == nullptr};
+  for_even_token_blocks<6>(n_tok, [&]<int NT>(int64_t t) {
     gemm_block<NT>(panel, nb, xq + t * nb, xd + t * nb, xsum + t * nb, y + t * ldy, ldy, n_rows, next);
     next = NextRows{};
   });
