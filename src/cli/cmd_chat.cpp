@@ -32,7 +32,7 @@ constexpr const char* kHelp =
     "  --hide-reasoning       start with R1's reasoning hidden (/think toggles it)\n"
     "  --no-color             no ANSI colours\n"
     "  -t, --threads N        threads (default: all cores)\n"
-    "  --kernels auto|ref|avx2|avx512, --mla naive|absorbed  as for seek run\n"
+    "  --kernels auto|ref|avx2|avx512, --mla naive|absorbed, --no-repack  as for seek run\n"
     "On a terminal: type a message and Enter; end a line with \\ to go on, or put text between lines of \"\"\".\n"
     "Commands: /reset /system TEXT /save FILE /load FILE /think /help /exit. Ctrl-C stops a reply.\n"
     "Without a terminal: each input line is a user message (or the input is a JSON conversation), and the replies\n"
@@ -63,7 +63,7 @@ int cmd_chat(int argc, char** argv) {
 
   auto loaded = load_model_and_tokenizer(model_arg(a), true);
   if (!loaded) return fail("chat", loaded.error().message);
-  auto threads = apply_common_options(a, loaded->model.get());
+  auto threads = apply_common_options(a, loaded->model.get(), &loaded->load_ms);
   if (!threads) return usage_error("chat", threads.error().message);
   const Model& model = *loaded->model;
   auto n_ctx = a.integer(a.has("--ctx") ? "--ctx" : "-c", std::min<long long>(4096, model.n_ctx_train()), 16,

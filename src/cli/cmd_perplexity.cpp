@@ -55,7 +55,7 @@ int cmd_perplexity(int argc, char** argv) {
   if (!loaded) return fail("perplexity", loaded.error().message);
   Model& model = *loaded->model;
   const Tokenizer& tok = *loaded->tokenizer;
-  auto threads = apply_common_options(a, &model);
+  auto threads = apply_common_options(a, &model, &loaded->load_ms);
   if (!threads) return usage_error("perplexity", threads.error().message);
   auto ctx = a.integer(a.has("-c") ? "-c" : "--ctx", std::min<long long>(512, model.n_ctx_train()), 2,
                        model.n_ctx_train());

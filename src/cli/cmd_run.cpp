@@ -33,7 +33,8 @@ constexpr const char* kHelp =
     "  --logits            with --json: add the logits of the prompt's last position (for testing)\n"
     "  --kernels auto|ref|avx2|avx512  kernel table (default auto: the best this CPU runs; ref: scalar)\n"
     "  --mla naive|absorbed  attention form (default absorbed; naive is the reference)\n"
-    "  --f32-activations   multiply 8-bit weights with f32 activations instead of 8-bit ones (slower)\n";
+    "  --f32-activations   multiply 8-bit weights with f32 activations instead of 8-bit ones (slower)\n"
+    "  --no-repack         keep Q8_0 weights as stored rather than as integer-GEMM panels (see docs/ARCHITECTURE.md)\n";
 
 Result<std::vector<int32_t>> parse_ids(const std::string& s) {
   std::vector<int32_t> ids;
@@ -84,7 +85,7 @@ int cmd_run(int argc, char** argv) {
   if (!loaded) return fail("run", loaded.error().message);
   Model& model = *loaded->model;
   const Tokenizer* tok = loaded->tokenizer ? &*loaded->tokenizer : nullptr;
-  auto threads = apply_common_options(a, &model);
+  auto threads = apply_common_options(a, &model, &loaded->load_ms);
   if (!threads) return usage_error("run", threads.error().message);
   auto n_ctx = a.integer(a.has("--ctx") ? "--ctx" : "-c", std::min<long long>(4096, model.n_ctx_train()), 1,
                          model.n_ctx_train());

@@ -36,7 +36,7 @@ constexpr const char* kHelp =
     "  --web-dir DIR          the chat page's files (default: $SEEK_WEB_DIR or the source tree's web/)\n"
     "  --no-web               do not serve the chat page\n"
     "  -t, --threads N        threads (default: all cores)\n"
-    "  --kernels auto|ref|avx2|avx512, --mla naive|absorbed  as for seek run\n";
+    "  --kernels auto|ref|avx2|avx512, --mla naive|absorbed, --no-repack  as for seek run\n";
 
 std::string model_id_of(const std::string& path) {
   std::string name = path.substr(path.find_last_of('/') + 1);
@@ -130,7 +130,7 @@ int cmd_serve(int argc, char** argv) {
     fail("serve", loaded.error().message);
     return finish(1);
   }
-  auto threads = apply_common_options(a, loaded->model.get());
+  auto threads = apply_common_options(a, loaded->model.get(), &loaded->load_ms);
   if (!threads) {
     usage_error("serve", threads.error().message);
     return finish(2);

@@ -5,7 +5,9 @@
 #include <thread>
 
 #include "formats/gguf.h"
+#include "cli/progress.h"
 #include "kernels/kernels.h"
+#include "model/repack.h"
 
 namespace seek::cli {
 
@@ -39,7 +41,7 @@ std::string model_arg(const Args& a) {
   return default_model_path();
 }
 
-Result<int> apply_common_options(const Args& a, Model* model) {
+Result<int> apply_common_options(const Args& a, Model* model, double* load_ms) {
   const long long hw = std::max(1u, std::thread::hardware_concurrency());
   std::string tflag = a.has("--threads") ? "--threads" : "-t";
   auto threads = a.integer(tflag, hw, 1, 1024);
@@ -60,6 +62,16 @@ Result<int> apply_common_options(const Args& a, Model* model) {
     if (*m == "naive") model->options.mla = MlaMode::Naive;
     else if (*m == "absorbed") model->options.mla = MlaMode::Absorbed;
     else return err("option --mla must be naive or absorbed, got '%s'", m->c_str());
+  }
+  if (!a.has("--no-repack") && repack_available()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ThreadPool pool{static_cast<int>(*threads)};
+    static Progress* bar = nullptr;
+    Progress p("repacking Q8_0 weights");
+    bar = &p;
+    if (model->repack_weights(pool, [](size_t done, size_t total) { bar->update(done, total); }) > 0) p.done();
+    bar = nullptr;
+    if (load_ms) *load_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
   return int(*threads);
 }

@@ -24,12 +24,14 @@ struct Loaded {
 // seek can use (so ids given on the command line still decode to text), and left out when it has not.
 Result<Loaded> load_model_and_tokenizer(const std::string& path, bool need_tokenizer);
 
-// Applies -t/--threads, --kernels, --mla and --f32-activations from args; returns the thread count.
-Result<int> apply_common_options(const Args& a, Model* model);
+// Applies -t/--threads, --kernels, --mla and --f32-activations from args, then (unless --no-repack) holds the
+// model's Q8_0 weights as integer-GEMM panels (model/repack.h), adding the time that takes to *load_ms when given;
+// returns the thread count.
+Result<int> apply_common_options(const Args& a, Model* model, double* load_ms = nullptr);
 
 // The flags apply_common_options reads, for Args' declarations.
 inline std::vector<std::string> common_value_flags() { return {"-m", "--model", "-t", "--threads", "--kernels", "--mla"}; }
-inline std::vector<std::string> common_switches() { return {"--f32-activations", "--help", "-h"}; }
+inline std::vector<std::string> common_switches() { return {"--f32-activations", "--no-repack", "--help", "-h"}; }
 
 std::string model_arg(const Args& a);
 

@@ -1,5 +1,8 @@
 // Mat: a read-only view of a 2-D weight matrix as stored (any GGUF type), rows x cols with cols contiguous.
 // A GGUF tensor with dims {ne0, ne1} is the matrix of ne1 rows of ne0 elements.
+// A Q8_0 matrix may instead be held repacked for the integer GEMM (MatLayout::Q8Panels, see model/repack.h):
+// panels of kGemmPanelRows rows in the kernels' packed form (kernels.h: pack_q8_0_panel), the same bytes per row;
+// such a view has no addressable rows and only matmul reads it.
 #pragma once
 
 #include <cstddef>
@@ -9,11 +12,16 @@
 
 namespace seek {
 
+enum class MatLayout : uint8_t { Rows, Q8Panels };
+
+inline constexpr int64_t kPanelRows = 32;  // rows per Q8Panels panel (= kernels.h kGemmPanelRows)
+
 struct Mat {
   GgmlType type = GgmlType::F32;
+  MatLayout layout = MatLayout::Rows;
   int64_t rows = 0;
   int64_t cols = 0;
-  size_t row_stride = 0;  // bytes from one row to the next
+  size_t row_stride = 0;  // bytes from one row to the next (Q8Panels: bytes of a row in a panel)
   const uint8_t* data = nullptr;
   // F8_E4M3 only: the 128x128 block scales (weight_scale_inv, row-major, scale_cols per block row) of the whole
   // stored matrix, and the row of that matrix this view starts at (slices keep indexing the same scales).
@@ -22,8 +30,11 @@ struct Mat {
   int64_t scale_row0 = 0;
 
   bool empty() const { return data == nullptr; }
+  bool panels() const { return layout == MatLayout::Q8Panels; }
   const uint8_t* row(int64_t r) const { return data + size_t(r) * row_stride; }
-  // Rows [r0, r0 + n) as a matrix of their own.
+  // Panel p (rows [32p, 32p + 32)) of a Q8Panels matrix.
+  const uint8_t* panel(int64_t p) const { return data + size_t(p) * size_t(kPanelRows) * row_stride; }
+  // Rows [r0, r0 + n) as a matrix of their own (Q8Panels: r0 a multiple of kPanelRows).
   Mat slice_rows(int64_t r0, int64_t n) const {
     Mat m = *this;
     m.rows = n;
@@ -31,7 +42,10 @@ struct Mat {
     m.scale_row0 += r0;
     return m;
   }
-  size_t bytes() const { return size_t(rows) * row_stride; }
+  // Q8Panels: a last partial panel takes a whole panel's bytes.
+  size_t bytes() const {
+    return size_t(panels() ? (rows + kPanelRows - 1) / kPanelRows * kPanelRows : rows) * row_stride;
+  }
   // F8_E4M3: the ceil(cols / 128) scales of row r's block row.
   const float* row_scales(int64_t r) const { return scales + ((scale_row0 + r) / 128) * scale_cols; }
 };

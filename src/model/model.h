@@ -63,6 +63,14 @@ class Model {
     }
   }
 
+  // Holds the Q8_0 weights that only matmul reads as integer-GEMM panels (model/repack.h), when the selected
+  // kernels have that GEMM; returns the bytes repacked. Call once, after choosing the kernels and `options`, before
+  // any forward (which matrices qualify can depend on options.mla).
+  virtual size_t repack_weights(ThreadPool&, void (*progress)(size_t done, size_t total) = nullptr) {
+    (void)progress;
+    return 0;
+  }
+
   ForwardOptions options;
 };
 

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "core/half.h"
@@ -11,12 +13,25 @@
 
 namespace seek {
 
+static_assert(kPanelRows == kGemmPanelRows);
+
 namespace {
+
+// A Q8Panels matrix reached by an op that reads rows: a bug in whoever repacked it (model/repack.h lists the
+// matrices only matmul reads).
+[[noreturn]] void die_panels(const char* what) {
+  std::fprintf(stderr, "internal error: %s of a weight matrix held as Q8_0 panels\n", what);
+  std::abort();
+}
 
 // Up to this many tokens a product reads each row once and takes dot products; above it, the packed GEMM wins.
 // Types with a prepared dot (dot_q8x: a row's codes formed once for up to kMaxRowPassTokens tokens) keep the row
 // loop up to that many tokens: below ~8 tokens packing 32-row panels costs more than it saves (bench/gemm_bench).
 constexpr int64_t kRowLoopMaxTokens = 4;
+
+// Up to this many tokens the calling thread quantises a product's activations alone: a parallel region for it
+// costs more than it saves.
+constexpr int64_t kQuantizeAloneTokens = 16;
 
 // Whether w x takes the prepared dot: quantised activations, a type that has it, and a row pass's worth of tokens.
 bool uses_prepared_dot(const TypeKernels& tk, int64_t K, int64_t n_tok) {
@@ -145,8 +160,21 @@ void gemm_q8_rows(const KernelTable& k, const Mat& w, const Q8Tokens& xt, int64_
   }
 }
 
+// y = w x for a matrix held as Q8_0 panels (Mat::layout): no packing, the kernel reads the panels as they are,
+// and a token's result has the same bits whatever other tokens share the product.
+void gemm_q8_panels(const KernelTable& k, const Mat& w, const Q8Tokens& xt, int64_t n_tok, float* y, int64_t ldy) {
+  // A table without the GEMM (AVX2) chosen after the weights were repacked: the reference reads the same panels.
+  const auto gemm = k.gemm_q8_0_panel ? k.gemm_q8_0_panel : ref_kernels().gemm_q8_0_panel;
+  for (int64_t r0 = 0; r0 < w.rows; r0 += kPanelRows) {
+    const int nr = int(std::min(kPanelRows, w.rows - r0));
+    gemm(w.panel(r0 / kPanelRows), w.cols, xt.q.data(), xt.d.data(), xt.sum.data(), n_tok, y + r0, ldy,
+                      nr, nullptr, 0, 0);
+  }
+}
+
 // Row r of w as f32, for every stored type (FP8 rows take their block scales along).
 void dequant_row(const KernelTable& k, const Mat& w, int64_t r, float* dst) {
+  if (w.panels()) die_panels("a row read");
   if (w.type == GgmlType::F8_E4M3) k.dequant_f8_e4m3(w.row(r), w.row_scales(r), dst, w.cols);
   else k.of(w.type).dequant(w.row(r), dst, w.cols);
 }
@@ -157,6 +185,13 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
   const KernelTable& k = kernels();
   const TypeKernels& tk = k.of(w.type);
   const int64_t K = w.cols;
+  if (w.panels()) {
+    thread_local Q8Tokens xt;
+    resize_tokens(xt, n_tok, K);
+    quantize_tokens(k, x, ldx, 0, n_tok, K, xt);
+    gemm_q8_panels(k, w, xt, n_tok, y, ldy);
+    return;
+  }
   // A few tokens (decode, or several sequences decoding together): each weight row is read once from memory and
   // dotted with every token while it sits in L1. 8-bit weights meet activations quantised once per token.
   if (n_tok <= row_loop_limit(tk, K)) {
@@ -202,6 +237,7 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
 }
 
 void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy) {
+  if (w.panels()) die_panels("a transposed product");
   const KernelTable& k = kernels();
   float* row = scratch_floats(size_t(w.cols));
   for (int64_t t = 0; t < n_tok; ++t)
@@ -224,7 +260,7 @@ void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t
   }
   const KernelTable& k = kernels();
   const TypeKernels& tk = k.of(w.type);
-  if (uses_prepared_dot(tk, w.cols, n_tok)) {
+  if (!w.panels() && uses_prepared_dot(tk, w.cols, n_tok)) {
     // The tokens are quantised and prepared once, on this thread, then each thread takes its rows. (A
     // thread_local named inside the lambda would be each worker's own: they reach this one through a reference.)
     thread_local PreparedTokens mine;
@@ -237,22 +273,28 @@ void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t
     });
     return;
   }
-  if (use_q8_gemm(k, w, n_tok)) {
+  if (w.panels() || use_q8_gemm(k, w, n_tok)) {
     // The batch is quantised once (split by tokens), then each thread multiplies its rows with all of it.
     thread_local Q8Tokens mine;
     // Named inside the lambdas, a thread_local would be each worker's own: the workers must reach the calling
     // thread's buffer through this reference.
     Q8Tokens& xt = mine;
     resize_tokens(xt, n_tok, w.cols);
-    pool.run([&](int ti, int nt) {
-      int64_t t0, t1;
-      ThreadPool::split(n_tok, ti, nt, 1, &t0, &t1);
-      quantize_tokens(k, x, ldx, t0, t1, w.cols, xt);
-    });
+    if (n_tok <= kQuantizeAloneTokens) {
+      quantize_tokens(k, x, ldx, 0, n_tok, w.cols, xt);
+    } else {
+      pool.run([&](int ti, int nt) {
+        int64_t t0, t1;
+        ThreadPool::split(n_tok, ti, nt, 1, &t0, &t1);
+        quantize_tokens(k, x, ldx, t0, t1, w.cols, xt);
+      });
+    }
     pool.run([&](int ti, int nt) {
       int64_t r0, r1;
       ThreadPool::split(w.rows, ti, nt, kGemmPanelRows, &r0, &r1);
-      if (r0 < r1) gemm_q8_rows(k, w.slice_rows(r0, r1 - r0), xt, n_tok, y + r0, ldy);
+      if (r0 >= r1) return;
+      if (w.panels()) gemm_q8_panels(k, w.slice_rows(r0, r1 - r0), xt, n_tok, y + r0, ldy);
+      else gemm_q8_rows(k, w.slice_rows(r0, r1 - r0), xt, n_tok, y + r0, ldy);
     });
     return;
   }
@@ -294,6 +336,19 @@ void attend_rows(const float* q, const float* rows, int64_t stride, int64_t n_ro
   k.dot_rows(q, rows, stride, n_rows, n, scale, scores);
   softmax(scores, n_rows);
   k.sum_rows(scores, rows, stride, n_rows, n_ctx, ctx);
+}
+
+void attend_rows_n(const float* q, int64_t ldq, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows,
+                   int64_t n, int64_t n_ctx, float scale, float* scores, float* ctx, int64_t ldc) {
+  const KernelTable& k = kernels();
+  if (!k.dot_rows_n || !k.sum_rows_n) {
+    for (int64_t i = 0; i < n_q; ++i)
+      attend_rows(q + i * ldq, rows, stride, n_rows, n, n_ctx, scale, scores + i * n_rows, ctx + i * ldc);
+    return;
+  }
+  k.dot_rows_n(q, ldq, n_q, rows, stride, n_rows, n, scale, scores, n_rows);
+  for (int64_t i = 0; i < n_q; ++i) softmax(scores + i * n_rows, n_rows);
+  k.sum_rows_n(scores, n_rows, n_q, rows, stride, n_rows, n_ctx, ctx, ldc);
 }
 
 }  // namespace seek

@@ -186,3 +186,109 @@ TEST(GemmQ8, RequantisedQ4KBatchStaysWithinEightBitError) {
 
 }  // namespace
 }  // namespace seek
+
+#include "model/repack.h"
+
+namespace seek {
+namespace {
+
+// A Q8_0 matrix held as panels (model/repack.h) multiplies like the stored rows: every output within the block
+// bound of the double product of what the blocks hold (as above), serial and pooled, for 1..40 tokens and for a
+// slice at a panel boundary; and a token's result has the same bits whatever other tokens share the product
+// (continuous batching gives a sequence what it gets alone).
+void check_repacked(KernelChoice choice) {
+  ASSERT_TRUE(select_kernels(choice));
+  set_quantized_activations(true);
+  ASSERT_TRUE(repack_available()) << kernels().name;
+  std::mt19937 rng(21);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const auto& [rows, K] : {std::pair<int64_t, int64_t>{70, 352}, {96, 2048}, {5, 32}}) {
+    const size_t stride = row_bytes(GgmlType::Q8_0, K);
+    std::vector<uint8_t> w(size_t(rows) * stride);
+    std::vector<float> v(static_cast<size_t>(K));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (auto& e : v) e = nd(rng) * std::exp(nd(rng));
+      quantize_row_q8_0(v.data(), w.data() + size_t(r) * stride, K);
+    }
+    Mat m;
+    m.type = GgmlType::Q8_0;
+    m.rows = rows;
+    m.cols = K;
+    m.row_stride = stride;
+    m.data = w.data();
+    Mat p = m;
+    ThreadPool pool(2);
+    const PackedWeights packed = repack_q8_0({&p, &p}, pool, nullptr, 0);
+    ASSERT_TRUE(p.panels());
+    ASSERT_EQ(packed.matrices, 1);
+    ASSERT_EQ(packed.bytes, size_t((rows + 31) / 32 * 32) * stride);  // as many bytes per row as stored
+    const int64_t nb = K / kQK8_0;
+    for (int64_t n_tok : {1, 2, 3, 5, 8, 9, 16, 17, 40}) {
+      std::vector<float> x(static_cast<size_t>(K * n_tok));
+      for (auto& e : x) e = nd(rng);
+      std::vector<float> y(static_cast<size_t>(rows * n_tok)), ys(y.size()), y1(static_cast<size_t>(rows));
+      matmul(pool, p, x.data(), n_tok, y.data());
+      matmul_serial(p, x.data(), K, n_tok, ys.data(), rows);
+      ASSERT_EQ(y, ys) << "pooled and serial differ, " << rows << "x" << K << ", " << n_tok << " tokens";
+      std::vector<BlockQ8_0> xq(static_cast<size_t>(nb));
+      for (int64_t t = 0; t < n_tok; ++t) {
+        matmul(pool, p, x.data() + t * K, 1, y1.data());
+        for (int64_t r = 0; r < rows; ++r)
+          ASSERT_EQ(y[size_t(t * rows + r)], y1[size_t(r)]) << "token " << t << " of " << n_tok << ", row " << r;
+        quantize_row_q8_0(x.data() + t * K, reinterpret_cast<uint8_t*>(xq.data()), K);
+        for (int64_t r = 0; r < rows; ++r) {
+          const BlockQ8_0* wr = reinterpret_cast<const BlockQ8_0*>(w.data() + size_t(r) * stride);
+          double exact = 0, mag = 0;
+          for (int64_t b = 0; b < nb; ++b) {
+            int64_t dot = 0;
+            for (int j = 0; j < kQK8_0; ++j) dot += int64_t(wr[b].qs[j]) * xq[size_t(b)].qs[j];
+            const double term = double(f16_to_f32(wr[b].d)) * double(f16_to_f32(xq[size_t(b)].d)) * double(dot);
+            exact += term;
+            mag += std::fabs(term);
+          }
+          ASSERT_LE(std::fabs(y[size_t(t * rows + r)] - exact), double(nb + 2) * 1.2e-7 * mag + 1e-30)
+              << kernels().name << " " << rows << "x" << K << ", " << n_tok << " tokens: row " << r << " token " << t;
+        }
+      }
+      if (rows > 32) {  // the rows from the second panel on, as their own matrix
+        std::vector<float> ysl(static_cast<size_t>((rows - 32) * n_tok));
+        matmul(pool, p.slice_rows(32, rows - 32), x.data(), n_tok, ysl.data());
+        for (int64_t t = 0; t < n_tok; ++t)
+          for (int64_t r = 32; r < rows; ++r)
+            ASSERT_EQ(ysl[size_t(t * (rows - 32) + r - 32)], y[size_t(t * rows + r)]) << "slice row " << r;
+      }
+    }
+  }
+  select_kernels(KernelChoice::Auto);
+}
+
+TEST(Repack, Avx512PanelsMatchDoubleProductAndAreBatchInvariant) {
+  if (!cpu_has_avx512() || !avx512_kernels()) GTEST_SKIP() << "CPU has no AVX-512";
+  check_repacked(KernelChoice::Avx512);
+}
+
+TEST(Repack, ReferencePanelsMatchDoubleProductAndAreBatchInvariant) { check_repacked(KernelChoice::Ref); }
+
+// Only Q8_0 matrices whose width is whole blocks are repacked; the others keep their rows.
+TEST(Repack, LeavesOtherMatricesAsStored) {
+  select_kernels(KernelChoice::Auto);
+  set_quantized_activations(true);
+  std::vector<uint8_t> bytes(4096, 0);
+  Mat f32;
+  f32.type = GgmlType::F32;
+  f32.rows = 4;
+  f32.cols = 64;
+  f32.row_stride = 256;
+  f32.data = bytes.data();
+  Mat empty;
+  empty.type = GgmlType::Q8_0;
+  ThreadPool pool(1);
+  const PackedWeights packed = repack_q8_0({&f32, &empty, nullptr}, pool, nullptr, 0);
+  EXPECT_EQ(packed.matrices, 0);
+  EXPECT_EQ(packed.bytes, 0u);
+  EXPECT_FALSE(f32.panels());
+  EXPECT_EQ(f32.data, bytes.data());
+}
+
+}  // namespace
+}  // namespace seek

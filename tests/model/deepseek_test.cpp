@@ -95,6 +95,48 @@ TEST_P(DeepseekPresets, ReferenceKernelsAgreeWithSimd) {
   EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
 }
 
+// Q8_0 weights held as panels (model/repack.h) against the scalar reference on the stored rows; and a step that
+// batches several sequences gives each what it gets alone.
+TEST_P(DeepseekPresets, RepackedWeightsAgreeWithReferenceRows) {
+  auto ref_model = load_model(make_model(GetParam(), GgmlType::Q8_0));
+  auto m = load_model(make_model(GetParam(), GgmlType::Q8_0));
+  ASSERT_TRUE(ref_model.ok() && m.ok());
+  const auto toks = prompt(12, int((*m)->n_vocab()));
+  select_kernels(KernelChoice::Ref);
+  const auto ref = run(**ref_model, toks, 2, false);
+  select_kernels(KernelChoice::Auto);
+  ThreadPool pool(2);
+  ASSERT_GT((*m)->repack_weights(pool), 0u) << "no Q8_0 matrix was repacked";
+  EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
+  EXPECT_LT(rel_diff(ref, run(**m, toks, 1, true)), kF32Tolerance);
+}
+
+// With kv_lora_rank and v_head_dim whole 32-row panels (as in V3), absorbed attention's per-head slices of
+// attn_k_b and attn_v_b are repacked too: prefill, decode and a multi-sequence step against the reference rows.
+TEST(DeepseekRepack, LatentUpProjectionSlicesAsPanels) {
+  const std::string path = temp_path("v3_tiny_r64_q8_0.gguf");
+  auto spec = synthetic_preset("v3-tiny");
+  ASSERT_TRUE(spec.has_value());
+  spec->c.kv_lora_rank = 64;
+  spec->c.v_head_dim = 32;
+  spec->type = GgmlType::Q8_0;
+  ASSERT_TRUE(write_synthetic_deepseek(*spec, path).ok());
+  auto ref_model = load_model(path);
+  auto m = load_model(path);
+  ASSERT_TRUE(ref_model.ok() && m.ok());
+  const auto toks = prompt(20, int((*m)->n_vocab()));
+  select_kernels(KernelChoice::Ref);
+  const auto ref = run(**ref_model, toks, 2, false);
+  select_kernels(KernelChoice::Auto);
+  ThreadPool pool(2);
+  ASSERT_GT((*m)->repack_weights(pool), 0u);
+  const auto& attn = static_cast<const DeepseekModel&>(**m).weights.blocks[0].attn;
+  ASSERT_TRUE(attn.wk_b.panels() && attn.wv_b.panels());
+  EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
+  EXPECT_LT(rel_diff(ref, run(**m, toks, 2, true)), kF32Tolerance);
+  std::filesystem::remove(path);
+}
+
 INSTANTIATE_TEST_SUITE_P(Presets, DeepseekPresets, ::testing::Values("v3-tiny", "v3-tiny-kvb", "v2-lite-tiny"),
                          [](const auto& info) {
                            std::string s = info.param;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/mapped_file.h"
 #include "formats/gguf.h"
 #include "model/ops.h"
 
@@ -21,6 +22,45 @@ Result<std::unique_ptr<Model>> load_deepseek(std::shared_ptr<GgufFile> file) {
   m->rope = make_rope(m->config);
   m->file = std::move(file);
   return std::unique_ptr<Model>(std::move(m));
+}
+
+namespace {
+
+void add_mlp(MlpWeights& m, std::vector<Mat*>& out) {
+  out.insert(out.end(), {&m.w1, &m.w2, &m.w3});
+}
+
+// The matrices only matmul reads: not the embedding (rows are looked up). Of the latent up-projections, the split
+// layout's attn_k_b and attn_v_b when attention is absorbed (it multiplies by each head's slice of them, 32-row
+// aligned); the combined attn_kv_b, and naive attention, also multiply by their transposes.
+void add_block(BlockWeights& b, bool slices_as_panels, std::vector<Mat*>& out) {
+  out.insert(out.end(), {&b.attn.wq_a, &b.attn.wq_b, &b.attn.wq, &b.attn.wkv_a, &b.attn.wo});
+  if (slices_as_panels && b.attn.wkv_b.empty()) out.insert(out.end(), {&b.attn.wk_b, &b.attn.wv_b});
+  if (!b.is_moe) {
+    add_mlp(b.ffn, out);
+    return;
+  }
+  out.push_back(&b.moe.gate);
+  for (MlpWeights& e : b.moe.experts) add_mlp(e, out);
+  add_mlp(b.moe.shared, out);
+}
+
+}  // namespace
+
+size_t DeepseekModel::repack_weights(ThreadPool& pool, void (*progress)(size_t, size_t)) {
+  std::vector<Mat*> mats;
+  if (weights.output.data != weights.tok_embd.data) mats.push_back(&weights.output);
+  // A head's slice starts at a panel boundary only when kv_lora_rank and v_head_dim are whole panels.
+  const bool slices = options.mla == MlaMode::Absorbed && config.kv_lora_rank % kPanelRows == 0 &&
+                      config.v_head_dim % kPanelRows == 0;
+  for (BlockWeights& b : weights.blocks) add_block(b, slices, mats);
+  for (MtpWeights& m : weights.mtp) {
+    mats.push_back(&m.eh_proj);
+    add_block(m.block, slices, mats);
+  }
+  const MappedFile* map = file && file->mapping ? file->mapping.get() : nullptr;
+  packed = repack_q8_0(mats, pool, map ? map->data() : nullptr, map ? map->size() : 0, progress);
+  return packed.bytes;
 }
 
 std::unique_ptr<ModelState> DeepseekModel::new_state(int64_t n_ctx) const {

@@ -7,6 +7,7 @@
 #include "model/deepseek/config.h"
 #include "model/deepseek/weights.h"
 #include "model/model.h"
+#include "model/repack.h"
 
 namespace seek {
 
@@ -65,6 +66,8 @@ class DeepseekModel : public Model {
                float* logits) const override;
   // All chunks' tokens go through every projection and expert as one batch; only attention is per sequence.
   void forward_multi(ThreadPool& pool, const SeqChunk* chunks, size_t n_chunks) const override;
+  size_t repack_weights(ThreadPool& pool, void (*progress)(size_t, size_t)) override;
+  PackedWeights packed;  // the repacked matrices' panels
 
   // A run of consecutive batch rows that belong to one sequence.
   struct Segment {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/mapped_file.h"
 #include "formats/gguf.h"
 #include "model/ops.h"
 
@@ -29,6 +30,15 @@ Result<std::unique_ptr<Model>> load_llama(std::shared_ptr<GgufFile> file) {
   }
   m->file = std::move(file);
   return std::unique_ptr<Model>(std::move(m));
+}
+
+size_t LlamaModel::repack_weights(ThreadPool& pool, void (*progress)(size_t, size_t)) {
+  std::vector<Mat*> mats;  // every matrix but the embedding, whose rows are looked up
+  if (weights.output.data != weights.tok_embd.data) mats.push_back(&weights.output);
+  for (LlamaBlock& b : weights.blocks) mats.insert(mats.end(), {&b.wq, &b.wk, &b.wv, &b.wo, &b.w1, &b.w2, &b.w3});
+  const MappedFile* map = file && file->mapping ? file->mapping.get() : nullptr;
+  packed = repack_q8_0(mats, pool, map ? map->data() : nullptr, map ? map->size() : 0, progress);
+  return packed.bytes;
 }
 
 std::unique_ptr<ModelState> LlamaModel::new_state(int64_t n_ctx) const {

@@ -1,0 +1,103 @@
+// Repacking Q8_0 weights into the integer GEMM's panels (see repack.h).
+#include "model/repack.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <set>
+
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+
+namespace seek {
+
+namespace {
+
+// Hands back the whole pages of [p, p + n) when they lie inside the read-only shared file mapping.
+void release_pages(const uint8_t* p, size_t n, const uint8_t* map, size_t map_size) {
+  if (!map || p < map || p + n > map + map_size) return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(p) + page - 1) & ~(page - 1), end = (uintptr_t(p) + n) & ~(page - 1);
+  if (begin < end) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+// Maps the file pages of [p, p + n) in one call where the kernel can (MADV_POPULATE_READ, Linux 5.14): one fault
+// per page while packing costs more than the packing.
+void populate(const uint8_t* p, size_t n, const uint8_t* map, size_t map_size) {
+#ifdef MADV_POPULATE_READ
+  if (!map || p < map || p + n > map + map_size) return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = uintptr_t(p) & ~(page - 1);
+  madvise(reinterpret_cast<void*>(begin), uintptr_t(p) + n - begin, MADV_POPULATE_READ);
+#else
+  (void)p, (void)n, (void)map, (void)map_size;
+#endif
+}
+
+}  // namespace
+
+bool repack_available() { return kernels().gemm_q8_0_panel != nullptr && quantized_activations(); }
+
+PackedWeights repack_q8_0(const std::vector<Mat*>& mats, ThreadPool& pool, const uint8_t* mapping_begin,
+                          size_t mapping_size, void (*progress)(size_t, size_t)) {
+  PackedWeights out;
+  std::vector<Mat*> todo;
+  std::set<const Mat*> seen;
+  for (Mat* m : mats)
+    if (m && !m->empty() && m->type == GgmlType::Q8_0 && m->layout == MatLayout::Rows && m->cols % kQK8_0 == 0 &&
+        m->rows > 0 && seen.insert(m).second)
+      todo.push_back(m);
+  if (todo.empty() || !repack_available()) return out;
+
+  // Offsets of each matrix's panels in one allocation (64-byte aligned: the kernel's vectors stay in one line).
+  std::vector<size_t> offset(todo.size());
+  size_t total = 0;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    offset[i] = total;
+    const size_t panels = size_t((todo[i]->rows + kPanelRows - 1) / kPanelRows);
+    total += panels * q8_0_panel_bytes(todo[i]->cols);
+  }
+  // Anonymous pages of their own, asked for as huge pages (fewer faults while filling them, fewer TLB misses
+  // while streaming them).
+  const size_t alloc = std::max<size_t>(total, 1);
+  void* mem = mmap(nullptr, alloc, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw std::bad_alloc();
+  madvise(mem, alloc, MADV_HUGEPAGE);
+  uint8_t* base = static_cast<uint8_t*>(mem);
+  out.data = std::shared_ptr<uint8_t>(base, [alloc](uint8_t* p) { munmap(p, alloc); });
+  out.bytes = total;
+  out.matrices = int64_t(todo.size());
+
+  const KernelTable& k = kernels();
+  size_t done = 0;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    Mat& m = *todo[i];
+    const int64_t n_panels = (m.rows + kPanelRows - 1) / kPanelRows;
+    const size_t pbytes = q8_0_panel_bytes(m.cols);
+    uint8_t* dst = base + offset[i];
+    pool.run([&](int ti, int nt) {
+      int64_t p0, p1;
+      ThreadPool::split(n_panels, ti, nt, 1, &p0, &p1);
+      if (p0 >= p1) return;
+      const int64_t r0 = p0 * kPanelRows, r1 = std::min(m.rows, p1 * kPanelRows);
+      populate(m.row(r0), size_t(r1 - r0) * m.row_stride, mapping_begin, mapping_size);
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t r0 = p * kPanelRows;
+        k.pack_q8_0_panel(m.row(r0), m.row_stride, int(std::min(kPanelRows, m.rows - r0)), m.cols,
+                          dst + size_t(p) * pbytes);
+      }
+    });
+    release_pages(m.data, m.bytes(), mapping_begin, mapping_size);
+    m.layout = MatLayout::Q8Panels;
+    m.data = dst;
+    done += size_t(n_panels) * pbytes;
+    if (progress) progress(done, total);
+  }
+  return out;
+}
+
+}  // namespace seek
