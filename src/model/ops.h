@@ -32,6 +32,11 @@ void embedding_row(const Mat& emb, int64_t id, float* out);
 // softmax over them, then ctx[0..n_ctx) = sum_s scores[s] rows[s][0..n_ctx).
 void attend_rows(const float* q, const float* rows, int64_t stride, int64_t n_rows, int64_t n, int64_t n_ctx,
                  float scale, float* scores, float* ctx);
+// attend_rows for n_q queries sharing the rows (query i at q + i * ldq; its n_rows scores at scores + i * n_rows,
+// its context at ctx + i * ldc): each row is read once per block of queries, and each query's result has the bits
+// attend_rows gives it.
+void attend_rows_n(const float* q, int64_t ldq, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows,
+                   int64_t n, int64_t n_ctx, float scale, float* scores, float* ctx, int64_t ldc);
 
 }  // namespace seek
 

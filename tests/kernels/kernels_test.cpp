@@ -294,3 +294,52 @@ TEST(Kernels, AttentionRowKernelsMatchFloat64) {
 
 }  // namespace
 }  // namespace seek
+
+namespace seek {
+namespace {
+
+// The many-query forms (several heads sharing the rows) give every query exactly the bits of the one-query
+// kernels (themselves checked against float64 above), write nothing past their outputs, and handle query counts
+// that are not a multiple of their blocking, row counts past one block of rows, and no rows at all.
+TEST(Kernels, ManyQueryAttentionKernelsGiveTheOneQueryBits) {
+  std::vector<const KernelTable*> tables;
+  if (cpu_has_avx512()) tables.push_back(avx512_kernels());
+  if (tables.empty()) GTEST_SKIP() << "no table on this CPU has the many-query kernels";
+  std::mt19937 rng(9);
+  std::normal_distribution<float> d(0, 1);
+  for (const KernelTable* k : tables) {
+    ASSERT_TRUE(k->dot_rows_n && k->sum_rows_n) << k->name;
+    for (int64_t n : {17, 64, 512, 576}) {
+      const int64_t stride = n + 3, ldq = n + 5, ldo_c = n + 2;
+      for (int64_t n_rows : {0, 1, 4, 6, 33, 70}) {
+        for (int64_t n_q : {1, 3, 4, 8, 9, 16}) {
+          std::vector<float> q(static_cast<size_t>(ldq * n_q)), rows(static_cast<size_t>(stride * std::max<int64_t>(n_rows, 1))),
+              p(static_cast<size_t>(n_q * (n_rows + 1)));
+          for (auto& v : q) v = d(rng);
+          for (auto& v : rows) v = d(rng);
+          for (auto& v : p) v = std::fabs(d(rng));
+          const int64_t ldo_s = n_rows + 1;
+          std::vector<float> scores(static_cast<size_t>(ldo_s * n_q), -1.0f), ctx(static_cast<size_t>(ldo_c * n_q), -1.0f);
+          k->dot_rows_n(q.data(), ldq, n_q, rows.data(), stride, n_rows, n, 0.125f, scores.data(), ldo_s);
+          k->sum_rows_n(p.data(), n_rows + 1, n_q, rows.data(), stride, n_rows, n, ctx.data(), ldo_c);
+          std::vector<float> one_s(static_cast<size_t>(n_rows) + 1), one_c(static_cast<size_t>(n));
+          for (int64_t j = 0; j < n_q; ++j) {
+            k->dot_rows(q.data() + j * ldq, rows.data(), stride, n_rows, n, 0.125f, one_s.data());
+            k->sum_rows(p.data() + j * (n_rows + 1), rows.data(), stride, n_rows, n, one_c.data());
+            for (int64_t s = 0; s < n_rows; ++s)
+              ASSERT_EQ(scores[size_t(j * ldo_s + s)], one_s[size_t(s)]) << k->name << " n=" << n << " rows=" << n_rows
+                                                                          << " queries=" << n_q << " q" << j << " row " << s;
+            ASSERT_EQ(scores[size_t(j * ldo_s + n_rows)], -1.0f) << "wrote past the scores";
+            for (int64_t c = 0; c < n; ++c)
+              ASSERT_EQ(ctx[size_t(j * ldo_c + c)], one_c[size_t(c)]) << k->name << " n=" << n << " rows=" << n_rows
+                                                                       << " queries=" << n_q << " q" << j << " value " << c;
+            for (int64_t c = n; c < ldo_c; ++c) ASSERT_EQ(ctx[size_t(j * ldo_c + c)], -1.0f) << "wrote past the sum";
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace seek

@@ -4,6 +4,8 @@
 // function calls per cached position.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "kernels/kernels.h"
 
 namespace seek {
@@ -86,11 +88,100 @@ void sum_rows(const float* p, const float* rows, int64_t stride, int64_t n_rows,
   }
 }
 
+// Scores of NQ queries against 4 rows at s: each row vector loaded once serves the NQ queries. Per query the sums
+// and their reduction are dot_rows' own (reduce4 over the 4 rows), so the bits are the same.
+template <int NQ>
+void dot_4rows(const float* q, int64_t ldq, const float* r, int64_t stride, int64_t n, float scale, float* out,
+               int64_t ldo) {
+  const int64_t full = n / 16 * 16;
+  const __mmask16 tm = tail_mask(n);
+  __m512 a[NQ][4];
+  for (int j = 0; j < NQ; ++j)
+    for (int i = 0; i < 4; ++i) a[j][i] = _mm512_setzero_ps();
+  auto step = [&](int64_t k, __mmask16 m) {
+    __m512 rv[4];
+    for (int i = 0; i < 4; ++i) rv[i] = _mm512_maskz_loadu_ps(m, r + i * stride + k);
+    for (int j = 0; j < NQ; ++j) {
+      const __m512 x = _mm512_maskz_loadu_ps(m, q + j * ldq + k);
+      for (int i = 0; i < 4; ++i) a[j][i] = _mm512_fmadd_ps(x, rv[i], a[j][i]);
+    }
+  };
+  for (int64_t k = 0; k < full; k += 16) step(k, 0xFFFF);
+  if (tm) step(full, tm);
+  for (int j = 0; j < NQ; ++j)
+    _mm_storeu_ps(out + j * ldo, _mm_mul_ps(reduce4(a[j][0], a[j][1], a[j][2], a[j][3]), _mm_set1_ps(scale)));
+}
+
+void dot_rows_n(const float* q, int64_t ldq, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows, int64_t n,
+                float scale, float* out, int64_t ldo) {
+  int64_t s = 0;
+  for (; s + 4 <= n_rows; s += 4) {  // 4 rows stay in L1 while every query meets them
+    const float* r = rows + s * stride;
+    int64_t j = 0;
+    for (; j + 4 <= n_q; j += 4) dot_4rows<4>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo);
+    switch (n_q - j) {
+      case 3: dot_4rows<3>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo); break;
+      case 2: dot_4rows<2>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo); break;
+      case 1: dot_4rows<1>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo); break;
+      default: break;
+    }
+  }
+  if (s < n_rows)  // the last rows, one query at a time as dot_rows takes them
+    for (int64_t j = 0; j < n_q; ++j) dot_rows(q + j * ldq, rows + s * stride, stride, n_rows - s, n, scale, out + j * ldo + s);
+}
+
+// Columns [c0, c0 + 32) of NQ queries' weighted sums over rows [s0, s1), accumulated onto out (which holds the sums
+// over the rows before s0, or nothing when s0 == 0): the order of each sum is sum_rows' own.
+template <int NQ>
+void sum_block(const float* p, int64_t ldp, const float* rows, int64_t stride, int64_t s0, int64_t s1, int64_t c0,
+               __mmask16 m0, __mmask16 m1, float* out, int64_t ldo) {
+  __m512 a[NQ][2];
+  for (int j = 0; j < NQ; ++j) {
+    a[j][0] = s0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, out + j * ldo + c0);
+    a[j][1] = s0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, out + j * ldo + c0 + 16);
+  }
+  for (int64_t s = s0; s < s1; ++s) {
+    const float* r = rows + s * stride + c0;
+    const __m512 r0 = _mm512_maskz_loadu_ps(m0, r), r1 = _mm512_maskz_loadu_ps(m1, r + 16);
+    for (int j = 0; j < NQ; ++j) {
+      const __m512 w = _mm512_set1_ps(p[j * ldp + s]);
+      a[j][0] = _mm512_fmadd_ps(w, r0, a[j][0]);
+      a[j][1] = _mm512_fmadd_ps(w, r1, a[j][1]);
+    }
+  }
+  for (int j = 0; j < NQ; ++j) {
+    _mm512_mask_storeu_ps(out + j * ldo + c0, m0, a[j][0]);
+    _mm512_mask_storeu_ps(out + j * ldo + c0 + 16, m1, a[j][1]);
+  }
+}
+
+void sum_rows_n(const float* p, int64_t ldp, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows, int64_t n,
+                float* out, int64_t ldo) {
+  if (n_rows == 0) {
+    for (int64_t j = 0; j < n_q; ++j)
+      for (int64_t c = 0; c < n; ++c) out[j * ldo + c] = 0.0f;
+    return;
+  }
+  constexpr int64_t kRowBlock = 32;  // rows kept in L1 while every column block and query passes over them
+  for (int64_t s0 = 0; s0 < n_rows; s0 += kRowBlock) {
+    const int64_t s1 = std::min(n_rows, s0 + kRowBlock);
+    for (int64_t c0 = 0; c0 < n; c0 += 32) {
+      const __mmask16 m0 = n - c0 >= 16 ? __mmask16(0xFFFF) : tail_mask(n - c0);
+      const __mmask16 m1 = n - c0 >= 32 ? __mmask16(0xFFFF) : n - c0 <= 16 ? __mmask16(0) : tail_mask(n - c0 - 16);
+      int64_t j = 0;
+      for (; j + 8 <= n_q; j += 8) sum_block<8>(p + j * ldp, ldp, rows, stride, s0, s1, c0, m0, m1, out + j * ldo, ldo);
+      for (; j < n_q; ++j) sum_block<1>(p + j * ldp, ldp, rows, stride, s0, s1, c0, m0, m1, out + j * ldo, ldo);
+    }
+  }
+}
+
 }  // namespace
 
 void register_avx512_attention_kernels(KernelTable& t) {
   t.dot_rows = dot_rows;
   t.sum_rows = sum_rows;
+  t.dot_rows_n = dot_rows_n;
+  t.sum_rows_n = sum_rows_n;
 }
 
 }  // namespace seek

@@ -3,7 +3,10 @@
 // of the up-projection into the query and applies the value part after the weighted sum of latents; naive mode
 // expands per-head keys and values from the cache and is the reference.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "model/deepseek/deepseek.h"
@@ -87,29 +90,80 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   }
   std::vector<float> o(static_cast<size_t>(n * H * V));
   const bool naive = options.mla == MlaMode::Naive;
+  if (naive && a.wk_b.panels()) {  // repack_weights was called in absorbed mode: W_uk^T is no longer readable
+    std::fprintf(stderr, "internal error: naive MLA chosen after the weights were repacked for absorbed MLA\n");
+    std::abort();
+  }
   // Segments of a batch (prefill) take the GEMM form: the cache packed once, then per head two products.
   constexpr int64_t kBatchedMin = 16;
   std::vector<LatentPanels> panels(segs.size());
   for (size_t i = 0; i < segs.size(); ++i)
     if (!naive && segs[i].n >= kBatchedMin)
       build_latent_panels(*segs[i].cache, layer, segs[i].n_past + segs[i].n, R, pool, panels[i]);
-  // Absorbed mode takes each head's projections for all n tokens of the batch at once (every segment's queries
-  // through W_uk^T, every token's latent context through W_uv), so a head's weights are read once per step however
-  // many sequences decode together.
+  // Absorbed attention token by token (decode, short chunks) is multi-query attention over the latent cache: all
+  // heads' queries [q_abs | q_rope] meet the same rows, so they go together and each cached row is read once per
+  // token (attend_rows_n) rather than once per head. Their queries are absorbed first, per head.
+  std::vector<std::pair<size_t, int64_t>> by_row;  // (segment, token within it)
+  if (!naive)
+    for (size_t si = 0; si < segs.size(); ++si)
+      if (panels[si].scores.empty())
+        for (int64_t t = 0; t < segs[si].n; ++t) by_row.push_back({si, t});
+  const int64_t n_row = int64_t(by_row.size());
+  std::vector<float> q_cat_all(static_cast<size_t>(n_row * H * W)), ctx_row(static_cast<size_t>(n_row * H * R));
+  if (n_row > 0) {
+    std::vector<float> q_nope(static_cast<size_t>(n_row * H * qk));
+    for (int64_t i = 0; i < n_row; ++i) {
+      const float* src = q.data() + (segs[by_row[size_t(i)].first].begin + by_row[size_t(i)].second) * H * qk;
+      std::copy(src, src + H * qk, q_nope.begin() + i * H * qk);
+      for (int64_t hd = 0; hd < H; ++hd)
+        std::copy(src + hd * qk + nope, src + (hd + 1) * qk, q_cat_all.begin() + (i * H + hd) * W + R);
+    }
+    auto absorb = [&](int ti, int nt) {
+      for (int64_t hd = ti; hd < H; hd += nt)
+        absorb_key(head_proj(a, c, hd), q_nope.data() + hd * qk, H * qk, n_row, q_cat_all.data() + hd * W, H * W);
+    };
+    // Heads split into groups only as far as it takes to give every thread work.
+    const int64_t n_groups = std::min<int64_t>(H, (pool.size() + n_row - 1) / n_row), per = (H + n_groups - 1) / n_groups;
+    std::atomic<int64_t> next{0};
+    auto attend = [&](int, int) {
+      std::vector<float> scores(static_cast<size_t>(per * max_kv));
+      for (int64_t it = next.fetch_add(1); it < n_row * n_groups; it = next.fetch_add(1)) {
+        const int64_t i = it / n_groups, h0 = it % n_groups * per, hn = std::min(per, H - h0);
+        const Segment& sg = segs[by_row[size_t(i)].first];
+        const int64_t len = sg.n_past + by_row[size_t(i)].second + 1;  // causal: positions 0 .. n_past + t
+        attend_rows_n(q_cat_all.data() + (i * H + h0) * W, W, hn, sg.cache->at(layer, 0), W, len, W, R, scale,
+                      scores.data(), ctx_row.data() + (i * H + h0) * R, R);
+      }
+    };
+    if (work < (int64_t(1) << 16)) {
+      absorb(0, 1);
+      attend(0, 1);
+    } else {
+      pool.run(absorb);
+      pool.run(attend);
+    }
+  }
+  std::vector<int64_t> row_of(static_cast<size_t>(n), -1);  // batch row -> its index in by_row
+  for (int64_t i = 0; i < n_row; ++i) row_of[size_t(segs[by_row[size_t(i)].first].begin + by_row[size_t(i)].second)] = i;
+  bool any_batched = false;
+  for (const LatentPanels& lp : panels) any_batched = any_batched || !lp.scores.empty();
+
+  // Per head: the batched segments' attention (their queries absorbed here), the token-by-token contexts gathered,
+  // then W_uv for all n tokens at once, so a head's weights are read once per step however many sequences decode
+  // together.
   auto heads = [&](int ti, int nt) {
     std::vector<float> scores(static_cast<size_t>(max_kv));
-    std::vector<float> q_abs, ctx_all, q_cat, keys, vals;
+    std::vector<float> q_abs, ctx_all, keys, vals;
     if (naive) {
       keys.resize(size_t(max_kv * nope));
       vals.resize(size_t(max_kv * V));
     } else {
       q_abs.resize(size_t(n * R));
       ctx_all.resize(size_t(n * R));
-      q_cat.resize(size_t(W));
     }
     for (int64_t hd = ti; hd < H; hd += nt) {
       const HeadProj p = head_proj(a, c, hd);
-      if (!naive) absorb_key(p, q.data() + hd * qk, H * qk, n, q_abs.data(), R);
+      if (!naive && any_batched) absorb_key(p, q.data() + hd * qk, H * qk, n, q_abs.data(), R);
       for (size_t si = 0; si < segs.size(); ++si) {
         const Segment& sg = segs[si];
         MlaCache& cache = *sg.cache;
@@ -120,34 +174,30 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
                               rope_dim, scale, ctx_all.data() + sg.begin * R);
           continue;
         }
-        if (naive) {
-          // Expand every cached latent into this head's key (nope part) and value.
-          for (int64_t s = 0; s < n_kv; ++s) {
-            const float* lat = cache.at(layer, s);
-            expand_key(p, lat, W, 1, keys.data() + s * nope, nope);
-            matmul_serial(p.value, lat, W, 1, vals.data() + s * V, V);
+        if (!naive) {
+          for (int64_t t = 0; t < sg.n; ++t) {
+            const float* src = ctx_row.data() + (row_of[size_t(sg.begin + t)] * H + hd) * R;
+            std::copy(src, src + R, ctx_all.begin() + (sg.begin + t) * R);
           }
+          continue;
+        }
+        // Naive: expand every cached latent into this head's key (nope part) and value.
+        for (int64_t s = 0; s < n_kv; ++s) {
+          const float* lat = cache.at(layer, s);
+          expand_key(p, lat, W, 1, keys.data() + s * nope, nope);
+          matmul_serial(p.value, lat, W, 1, vals.data() + s * V, V);
         }
         for (int64_t t = 0; t < sg.n; ++t) {
           const int64_t len = sg.n_past + t + 1;  // causal: positions 0 .. n_past + t
           const float* qt = q_head + t * H * qk;
-          if (naive) {
-            for (int64_t s = 0; s < len; ++s) {
-              const float* lat = cache.at(layer, s);
-              scores[size_t(s)] = (vec_dot(qt, keys.data() + s * nope, nope) + vec_dot(qt + nope, lat + R, rope_dim)) * scale;
-            }
-            softmax(scores.data(), len);
-            float* ot = o.data() + (sg.begin + t) * H * V + hd * V;
-            std::fill(ot, ot + V, 0.0f);
-            for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], vals.data() + s * V, ot, V);
-          } else {
-            // A cached row is [c_kv | k_rope]: the score is one dot product of [q_abs | q_rope] with it, and
-            // the context the softmax-weighted sum of the rows' c_kv parts.
-            std::copy(q_abs.data() + (sg.begin + t) * R, q_abs.data() + (sg.begin + t + 1) * R, q_cat.begin());
-            std::copy(qt + nope, qt + nope + rope_dim, q_cat.begin() + R);
-            attend_rows(q_cat.data(), cache.at(layer, 0), W, len, W, R, scale, scores.data(),
-                        ctx_all.data() + (sg.begin + t) * R);
+          for (int64_t s = 0; s < len; ++s) {
+            const float* lat = cache.at(layer, s);
+            scores[size_t(s)] = (vec_dot(qt, keys.data() + s * nope, nope) + vec_dot(qt + nope, lat + R, rope_dim)) * scale;
           }
+          softmax(scores.data(), len);
+          float* ot = o.data() + (sg.begin + t) * H * V + hd * V;
+          std::fill(ot, ot + V, 0.0f);
+          for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], vals.data() + s * V, ot, V);
         }
       }
       if (!naive) matmul_serial(p.value, ctx_all.data(), R, n, o.data() + hd * V, H * V);
