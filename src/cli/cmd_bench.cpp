@@ -1,6 +1,8 @@
 // seek bench: prompt-processing and generation speed as llama-bench measures them (pp: one batch of -p tokens
 // into an empty cache; tg: -n tokens one at a time from an empty cache), medians over -r repetitions after a
-// warm-up, plus the bytes of weights decode reads per token and the resulting GB/s.
+// warm-up, plus the bytes of weights decode reads per token and the resulting GB/s. With --parallel N also
+// tg over N sequences decoded together (one forward per step, as seek serve --parallel batches them; llama.cpp's
+// batched-bench measures the same), as aggregate tokens/s.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -34,24 +36,25 @@ std::vector<int32_t> bench_tokens(int64_t n, int64_t vocab) {
 
 int cmd_bench(int argc, char** argv) {
   auto flags = common_value_flags();
-  flags.insert(flags.end(), {"-p", "-n", "-r"});
+  flags.insert(flags.end(), {"-p", "-n", "-r", "--parallel"});
   auto switches = common_switches();
   switches.push_back("--json");
   Args a("bench", flags, switches);
   if (auto r = a.parse(argc, argv); !r) return usage_error("bench", r.error().message);
   if (a.has("--help") || a.has("-h")) {
-    std::puts("usage: seek bench [-m MODEL] [-p 512] [-n 128] [-t THREADS] [-r 3] [--json] [--kernels auto|ref|avx2|avx512]");
+    std::puts("usage: seek bench [-m MODEL] [-p 512] [-n 128] [-t THREADS] [-r 3] [--parallel N] [--json] [--kernels auto|ref|avx2|avx512]");
     return 0;
   }
   auto pp = a.integer("-p", 512, 0, 1 << 20);
   auto tg = a.integer("-n", 128, 0, 1 << 20);
   auto reps = a.integer("-r", 3, 1, 1000);
-  for (auto* r : {&pp, &tg, &reps})
+  auto parallel = a.integer("--parallel", 0, 0, 256);
+  for (auto* r : {&pp, &tg, &reps, &parallel})
     if (!*r) return usage_error("bench", r->error().message);
   auto loaded = load_model_and_tokenizer(model_arg(a), false);
   if (!loaded) return fail("bench", loaded.error().message);
   Model& model = *loaded->model;
-  auto threads = apply_common_options(a, &model);
+  auto threads = apply_common_options(a, &model, &loaded->load_ms);
   if (!threads) return usage_error("bench", threads.error().message);
   const int64_t n_ctx = std::max<int64_t>({*pp, *tg, 1});
   if (n_ctx > model.n_ctx_train())
@@ -84,6 +87,28 @@ int cmd_bench(int argc, char** argv) {
       tg_s.push_back(seconds(t0, clock::now()));
     }
   }
+  // N sequences, each from an empty cache, one token each per step.
+  std::vector<double> par_s;
+  if (*parallel > 0 && *tg > 0) {
+    const int64_t N = *parallel, V = model.n_vocab();
+    std::vector<float> out(static_cast<size_t>(N * V));
+    std::vector<int32_t> ids(static_cast<size_t>(N));
+    for (long long rep = 0; rep < *reps; ++rep) {
+      std::vector<std::unique_ptr<ModelState>> states;
+      for (int64_t s = 0; s < N; ++s) states.push_back(model.new_state(n_ctx));
+      std::vector<SeqChunk> chunks(static_cast<size_t>(N));
+      const auto t0 = clock::now();
+      for (long long i = 0; i < *tg; ++i) {
+        for (int64_t s = 0; s < N; ++s) {
+          ids[size_t(s)] = prompt[size_t((i + 7 * s) % int64_t(prompt.size()))];
+          chunks[size_t(s)] = {states[size_t(s)].get(), &ids[size_t(s)], 1, i, false, out.data() + s * V};
+        }
+        model.forward_multi(pool, chunks.data(), chunks.size());
+      }
+      par_s.push_back(seconds(t0, clock::now()));
+    }
+  }
+  const double par_tps = par_s.empty() ? 0.0 : double(*parallel) * double(*tg) / median(par_s);
   const double pp_tps = *pp > 0 ? double(*pp) / median(pp_s) : 0.0;
   const double tg_tps = *tg > 0 ? double(*tg) / median(tg_s) : 0.0;
   const double bytes = double(model.active_bytes_per_token());
@@ -92,6 +117,7 @@ int cmd_bench(int argc, char** argv) {
     nlohmann::json j = {{"pp", {{"n", *pp}, {"tokens_per_s", pp_tps}}},
                         {"tg", {{"n", *tg}, {"tokens_per_s", tg_tps}, {"gb_per_s", gbps}}},
                         {"threads", *threads},
+                        {"parallel", {{"sequences", *parallel}, {"tokens_per_s", par_tps}}},
                         {"repetitions", *reps},
                         {"model", model_arg(a)},
                         {"weight_bytes", model.weight_bytes()},
@@ -102,6 +128,9 @@ int cmd_bench(int argc, char** argv) {
                 model_arg(a).c_str(), model.weight_bytes() / 1e9, bytes / 1e6, *threads, *reps);
     if (*pp) std::printf("pp %6lld: %9.1f tokens/s\n", *pp, pp_tps);
     if (*tg) std::printf("tg %6lld: %9.1f tokens/s  %6.1f GB/s of weights\n", *tg, tg_tps, gbps);
+    if (par_tps > 0)
+      std::printf("tg %6lld x %lld sequences together: %9.1f tokens/s (%.2fx one sequence)\n", *tg, *parallel, par_tps,
+                  par_tps / tg_tps);
   }
   return 0;
 }

@@ -20,7 +20,7 @@ const ctx = arg("--ctx", "1024");
 const asJson = process.argv.includes("--json");
 
 const server = spawn(seek, ["serve", "-m", model, "--port", "0", "-t", threads, "--parallel", String(Math.max(...levels)),
-                            "--queue", "64", "-c", ctx], { stdio: ["ignore", "ignore", "pipe"] });
+                            "--queue", "64", "-c", ctx, ...(arg("--batch", "") ? ["--batch", arg("--batch", "")] : [])], { stdio: ["ignore", "ignore", "pipe"] });
 let log = "";
 const url = await new Promise((resolve, reject) => {
   server.stderr.on("data", (d) => {
