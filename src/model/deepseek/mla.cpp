@@ -109,6 +109,14 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
       if (panels[si].scores.empty())
         for (int64_t t = 0; t < segs[si].n; ++t) by_row.push_back({si, t});
   const int64_t n_row = int64_t(by_row.size());
+  bool any_batched = false;
+  for (const LatentPanels& lp : panels) any_batched = any_batched || !lp.scores.empty();
+  // Heads split into groups only as far as it takes to give every thread work. With fewer tokens than threads
+  // (one sequence decoding) and nothing batched, each (token, head group) also absorbs its queries and applies
+  // W_uv itself: one parallel region for the whole attention instead of three.
+  const int64_t n_groups = n_row > 0 ? std::min<int64_t>(H, (pool.size() + n_row - 1) / n_row) : 1;
+  const int64_t per = (H + n_groups - 1) / n_groups;
+  const bool fused = n_groups > 1 && !any_batched;
   std::vector<float> q_cat_all(static_cast<size_t>(n_row * H * W)), ctx_row(static_cast<size_t>(n_row * H * R));
   if (n_row > 0) {
     std::vector<float> q_nope(static_cast<size_t>(n_row * H * qk));
@@ -122,31 +130,35 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
       for (int64_t hd = ti; hd < H; hd += nt)
         absorb_key(head_proj(a, c, hd), q_nope.data() + hd * qk, H * qk, n_row, q_cat_all.data() + hd * W, H * W);
     };
-    // Heads split into groups only as far as it takes to give every thread work.
-    const int64_t n_groups = std::min<int64_t>(H, (pool.size() + n_row - 1) / n_row), per = (H + n_groups - 1) / n_groups;
     std::atomic<int64_t> next{0};
     auto attend = [&](int, int) {
       std::vector<float> scores(static_cast<size_t>(per * max_kv));
       for (int64_t it = next.fetch_add(1); it < n_row * n_groups; it = next.fetch_add(1)) {
         const int64_t i = it / n_groups, h0 = it % n_groups * per, hn = std::min(per, H - h0);
         const Segment& sg = segs[by_row[size_t(i)].first];
-        const int64_t len = sg.n_past + by_row[size_t(i)].second + 1;  // causal: positions 0 .. n_past + t
+        const int64_t t = by_row[size_t(i)].second, len = sg.n_past + t + 1;  // causal: positions 0 .. n_past + t
+        if (fused)
+          for (int64_t hd = h0; hd < h0 + hn; ++hd)
+            absorb_key(head_proj(a, c, hd), q_nope.data() + i * H * qk + hd * qk, qk, 1,
+                       q_cat_all.data() + (i * H + hd) * W, W);
         attend_rows_n(q_cat_all.data() + (i * H + h0) * W, W, hn, sg.cache->at(layer, 0), W, len, W, R, scale,
                       scores.data(), ctx_row.data() + (i * H + h0) * R, R);
+        if (fused)
+          for (int64_t hd = h0; hd < h0 + hn; ++hd)
+            matmul_serial(head_proj(a, c, hd).value, ctx_row.data() + (i * H + hd) * R, R, 1,
+                          o.data() + (sg.begin + t) * H * V + hd * V, H * V);
       }
     };
     if (work < (int64_t(1) << 16)) {
-      absorb(0, 1);
+      if (!fused) absorb(0, 1);
       attend(0, 1);
     } else {
-      pool.run(absorb);
+      if (!fused) pool.run(absorb);
       pool.run(attend);
     }
   }
   std::vector<int64_t> row_of(static_cast<size_t>(n), -1);  // batch row -> its index in by_row
   for (int64_t i = 0; i < n_row; ++i) row_of[size_t(segs[by_row[size_t(i)].first].begin + by_row[size_t(i)].second)] = i;
-  bool any_batched = false;
-  for (const LatentPanels& lp : panels) any_batched = any_batched || !lp.scores.empty();
 
   // Per head: the batched segments' attention (their queries absorbed here), the token-by-token contexts gathered,
   // then W_uv for all n tokens at once, so a head's weights are read once per step however many sequences decode
@@ -204,8 +216,12 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
     }
   };
   // Split heads across threads unless the whole attention is too small to repay a parallel region.
-  if (work < (int64_t(1) << 16)) heads(0, 1);
-  else pool.run(heads);
+  if (fused) {  // every head's output is in o already
+  } else if (work < (int64_t(1) << 16)) {
+    heads(0, 1);
+  } else {
+    pool.run(heads);
+  }
   matmul(pool, a.wo, o.data(), n, out);
 }
 
