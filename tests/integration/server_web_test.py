@@ -22,8 +22,9 @@ def main():
     harness.require(os.access(CHROMIUM, os.X_OK), "chromium (apt-get install chromium)")
     c = harness.Checks()
     model = harness.model("v3-tiny")
-    # Slow steps (10 ms) so that a reply streams visibly and can be stopped.
-    srv = Server(harness.seek_binary(), model, "-t", "1", env={"SEEK_TEST_STEP_DELAY_MS": "10"})
+    # Slow steps (50 ms: a 24-token reply streams for over a second) so that the page is seen to grow and can be
+    # stopped even when each browser round trip is slow (CI runs this beside the load test on 2 cores).
+    srv = Server(harness.seek_binary(), model, "-t", "1", env={"SEEK_TEST_STEP_DELAY_MS": "50"})
     r1 = Server(harness.seek_binary(), model, "-t", "1", "--chat-template", "deepseek-r1")
     out = os.environ.get("SEEK_WEB_SCREENSHOTS") or harness.tmpdir()
     os.makedirs(out, exist_ok=True)
