@@ -83,6 +83,8 @@ namespace {
 // Experts chosen by at most this many tokens of a batch run whole on one thread (matmul's row pass serves up to
 // 8 tokens per read of a row).
 constexpr int64_t kFewTokens = 8;
+// Whole experts per thread when at least this many per thread are chosen.
+constexpr int64_t kWholeExpertsPerThread = 4;
 
 }  // namespace
 
@@ -115,12 +117,17 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     for (size_t j = 0; j < list.size(); ++j) std::copy(h + list[j].first * dim, h + (list[j].first + 1) * dim, xs + j * dim);
   };
   // Experts with a few tokens (decode, several sequences decoding together) are shared out whole between the
-  // threads: one pass over each expert's weights by one thread, no synchronisation per product.
+  // threads: one pass over each expert's weights by one thread, no synchronisation per product. So are all of them
+  // when enough are chosen to keep every thread busy (prefill): six parallel regions per expert cost more than the
+  // imbalance of the last one.
+  int64_t chosen = 0;
+  for (int64_t e = 0; e < E; ++e) chosen += by_expert[size_t(e)].empty() ? 0 : 1;
+  const bool all_whole = chosen >= kWholeExpertsPerThread * pool.size();
   std::vector<int64_t> few, many;
   for (int64_t e = 0; e < E; ++e) {
     const size_t ne = by_expert[size_t(e)].size();
     if (ne == 0) continue;  // an unchosen expert's weights are never touched
-    (int64_t(ne) <= kFewTokens ? few : many).push_back(e);
+    (all_whole || int64_t(ne) <= kFewTokens ? few : many).push_back(e);
   }
   if (!few.empty()) {
     // Threads take the next expert as they finish one (busiest first), so one that drew several multi-token
