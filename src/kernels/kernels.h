@@ -63,6 +63,8 @@ struct KernelTable {
   // cache), each row read once per block of queries rather than once per query: out[i * ldo + s] for query i at
   // q + i * ldq, and out[i * ldo + c] = sum_s p[i * ldp + s] rows[s][c]. Each result has the bits the one-query
   // kernel gives it. May be null (ops loops over the one-query kernels).
+  // In-place softmax over n values: exp(x - max) in f32, their sum in double, each scaled by 1 / sum.
+  void (*softmax)(float* x, int64_t n) = nullptr;
   void (*dot_rows_n)(const float* q, int64_t ldq, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows,
                      int64_t n, float scale, float* out, int64_t ldo) = nullptr;
   void (*sum_rows_n)(const float* p, int64_t ldp, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows,

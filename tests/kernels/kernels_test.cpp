@@ -343,3 +343,46 @@ TEST(Kernels, ManyQueryAttentionKernelsGiveTheOneQueryBits) {
 
 }  // namespace
 }  // namespace seek
+
+namespace seek {
+namespace {
+
+// Softmax (every table) against float64: each probability within 6 ulp of the exact one (the f32 exponential's
+// ~2 ulp and the scaling) plus what rounding x - max to f32 moves it, arguments far below the maximum giving 0 as
+// expf does,
+// lengths with and without a partial vector.
+TEST(Kernels, SoftmaxMatchesFloat64) {
+  std::vector<const KernelTable*> tables = {&ref_kernels()};
+  if (cpu_has_avx512()) tables.push_back(avx512_kernels());
+  std::mt19937 rng(13);
+  for (const KernelTable* k : tables) {
+    ASSERT_TRUE(k->softmax) << k->name;
+    for (float spread : {0.1f, 3.0f, 40.0f})
+      for (int64_t n : {1, 2, 15, 16, 17, 100, 129, 4097}) {
+        std::normal_distribution<float> d(0.0f, spread);
+        std::vector<float> x(static_cast<size_t>(n) + 1, 7.0f);
+        for (int64_t i = 0; i < n; ++i) x[size_t(i)] = d(rng);
+        if (n > 3) x[2] = x[0] - 200.0f;  // underflows to 0
+        std::vector<double> exact(static_cast<size_t>(n));
+        double mx = -INFINITY, sum = 0;
+        for (int64_t i = 0; i < n; ++i) mx = std::max(mx, double(x[size_t(i)]));
+        for (int64_t i = 0; i < n; ++i) sum += exact[size_t(i)] = std::exp(double(x[size_t(i)]) - mx);
+        const std::vector<float> in = x;
+        k->softmax(x.data(), n);
+        double total = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const double e = exact[size_t(i)] / sum;
+          // x - max is rounded to f32 first: half an ulp of |x - max| moves the exponential by that much relative.
+          const double arg = std::fabs(double(in[size_t(i)]) - mx);
+          ASSERT_NEAR(x[size_t(i)], e, (6.0 * 1.2e-7 + arg * 6e-8) * e + 1e-44)
+              << k->name << " n=" << n << " spread " << spread << " i=" << i;
+          total += x[size_t(i)];
+        }
+        EXPECT_NEAR(total, 1.0, 1e-5) << k->name;
+        EXPECT_EQ(x[size_t(n)], 7.0f) << k->name << ": wrote past the end";
+      }
+  }
+}
+
+}  // namespace
+}  // namespace seek

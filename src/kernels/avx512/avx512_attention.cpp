@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/kernels.h"
 
@@ -175,9 +176,52 @@ void sum_rows_n(const float* p, int64_t ldp, int64_t n_q, const float* rows, int
   }
 }
 
+// exp(x) for x <= 0 (softmax's arguments), within ~2 ulp of expf: x = n ln2 + r with |r| <= ln2 / 2 (ln2 in two
+// parts, so r is exact to f32), e^r from Cephes' degree-7 polynomial, times 2^n by vscalefps (which also takes
+// results below the normal range to subnormals and zero correctly). Arguments below -104 give 0, as expf does.
+inline __m512 exp_nonpositive(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+  y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(y, n);
+}
+
+void softmax(float* x, int64_t n) {
+  if (n <= 0) return;
+  const int64_t full = n / 16 * 16;
+  const __mmask16 tm = tail_mask(n);
+  __m512 m = _mm512_set1_ps(-INFINITY);
+  for (int64_t i = 0; i < full; i += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(x + i));
+  if (tm) m = _mm512_mask_max_ps(m, tm, m, _mm512_maskz_loadu_ps(tm, x + full));
+  const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  auto step = [&](int64_t i, __mmask16 k) {
+    const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mx));
+    _mm512_mask_storeu_ps(x + i, k, e);
+    const __m512 ek = _mm512_maskz_mov_ps(k, e);
+    s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(ek)));
+    s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(ek), 1))));
+  };
+  for (int64_t i = 0; i < full; i += 16) step(i, 0xFFFF);
+  if (tm) step(full, tm);
+  const __m512 inv = _mm512_set1_ps(float(1.0 / _mm512_reduce_add_pd(_mm512_add_pd(s0, s1))));
+  for (int64_t i = 0; i < full; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+  if (tm) _mm512_mask_storeu_ps(x + full, tm, _mm512_mul_ps(_mm512_maskz_loadu_ps(tm, x + full), inv));
+}
+
 }  // namespace
 
 void register_avx512_attention_kernels(KernelTable& t) {
+  t.softmax = softmax;
   t.dot_rows = dot_rows;
   t.sum_rows = sum_rows;
   t.dot_rows_n = dot_rows_n;

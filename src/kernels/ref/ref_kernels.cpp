@@ -113,6 +113,18 @@ void sum_rows(const float* p, const float* rows, int64_t stride, int64_t n_rows,
   for (int64_t s = 0; s < n_rows; ++s) axpy(p[s], rows + s * stride, out, n);
 }
 
+void softmax(float* x, int64_t n) {
+  float mx = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) mx = std::fmax(mx, x[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = float(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
 KernelTable make_ref() {
   KernelTable t;
   t.name = "ref";
@@ -130,6 +142,7 @@ KernelTable make_ref() {
   t.dot_f32 = dot_f32;
   t.dot_rows = dot_rows;
   t.sum_rows = sum_rows;
+  t.softmax = softmax;
   t.gemm_panel = gemm_panel;
   t.pack_panel = pack_panel;
   return t;
