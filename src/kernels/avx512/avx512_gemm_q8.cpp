@@ -92,14 +92,16 @@ inline void prefetch_ahead(const uint8_t* pb) {
     _mm_prefetch(reinterpret_cast<const char*>(pb + kAheadBlocks * kBlockBytes + l), _MM_HINT_T0);
 }
 
-// Block pb's integer sums for NT tokens (xq[t * nb]: token t's block), each half's 16 rows in s0/s1, +128 offset
-// included. C independent chains per token and half, summed at the end (exactly): with few tokens a single chain
+// Block pb's integer sums for NT tokens (xq[t * nb]: token t's block, xsum[t * nb] the sum of its quants), each
+// half's 16 rows in s0/s1, the +128 offset taken back (the sums start at -128 sum x). C independent chains per token and half, summed at the end (exactly): with few tokens a single chain
 // of 8 dependent vpdpbusd would leave the multipliers waiting on their latency.
 template <int NT>
-inline void block_sums(const uint8_t* pb, const BlockQ8_0* xq, int64_t nb, __m512i* s0, __m512i* s1) {
+inline void block_sums(const uint8_t* pb, const BlockQ8_0* xq, const int32_t* xsum, int64_t nb, __m512i* s0,
+                       __m512i* s1) {
   constexpr int C = NT == 1 ? 4 : NT <= 3 ? 2 : 1;
   __m512i a0[C][NT], a1[C][NT];
-  for (int c = 0; c < C; ++c)
+  for (int t = 0; t < NT; ++t) a0[0][t] = a1[0][t] = _mm512_set1_epi32(-128 * xsum[t * nb]);  // the offset back
+  for (int c = 1; c < C; ++c)
     for (int t = 0; t < NT; ++t) a0[c][t] = a1[c][t] = _mm512_setzero_si512();
   for (int g = 0; g < 8; ++g) {
     const int c = g % C;
@@ -120,11 +122,11 @@ inline void block_sums(const uint8_t* pb, const BlockQ8_0* xq, int64_t nb, __m51
   }
 }
 
-// acc += (s - 128 sum x) * (d_w * d_x): one block's contribution to a token's 16 row sums. Every path adds a
-// token's blocks in order through this, so a token's result has the same bits whatever tokens share the call.
-inline __m512 add_block(__m512 acc, __m512i s, __m512 dw, int32_t xsum, float xd) {
-  const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(s, _mm512_set1_epi32(128 * xsum)));
-  return _mm512_fmadd_ps(dot, _mm512_mul_ps(dw, _mm512_set1_ps(xd)), acc);
+// acc += s * (d_w * d_x): one block's contribution (s: its exact sums, block_sums) to a token's 16 row sums. Every
+// path adds a token's blocks in order through this, so a token's result has the same bits whatever tokens share
+// the call.
+inline __m512 add_block(__m512 acc, __m512i s, __m512 dw, float xd) {
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(xd)), acc);
 }
 
 inline __m512 block_scales(const uint8_t* pb, int half) {
@@ -154,11 +156,11 @@ void gemm_block(const uint8_t* panel, int64_t nb, const BlockQ8_0* xq, const flo
       _mm_prefetch(p + sizeof(BlockQ8_0) - 1, _MM_HINT_T1);
     }
     __m512i s0[NT], s1[NT];
-    block_sums<NT>(pb, xq + b, nb, s0, s1);
+    block_sums<NT>(pb, xq + b, xsum + b, nb, s0, s1);
     const __m512 d0 = block_scales(pb, 0), d1 = block_scales(pb, 1);
     for (int t = 0; t < NT; ++t) {
-      acc0[t] = add_block(acc0[t], s0[t], d0, xsum[t * nb + b], xd[t * nb + b]);
-      acc1[t] = add_block(acc1[t], s1[t], d1, xsum[t * nb + b], xd[t * nb + b]);
+      acc0[t] = add_block(acc0[t], s0[t], d0, xd[t * nb + b]);
+      acc1[t] = add_block(acc1[t], s1[t], d1, xd[t * nb + b]);
     }
   }
   for (int t = 0; t < NT; ++t) store_rows(y + t * ldy, n_rows, acc0[t], acc1[t]);
@@ -179,12 +181,12 @@ void gemm_few(const uint8_t* panel, int64_t nb, const BlockQ8_0* xq, const float
     const __m512 d0 = block_scales(pb, 0), d1 = block_scales(pb, 1);
     for_even_token_blocks<6>(n_tok, [&]<int NT>(int64_t t0) {
       __m512i s0[NT], s1[NT];
-      block_sums<NT>(pb, xq + t0 * nb + b, nb, s0, s1);
+      block_sums<NT>(pb, xq + t0 * nb + b, xsum + t0 * nb + b, nb, s0, s1);
       for (int t = 0; t < NT; ++t) {
         const int64_t i = (t0 + t) * nb + b;
         float* a = acc[t0 + t];
-        _mm512_store_ps(a, add_block(_mm512_load_ps(a), s0[t], d0, xsum[i], xd[i]));
-        _mm512_store_ps(a + 16, add_block(_mm512_load_ps(a + 16), s1[t], d1, xsum[i], xd[i]));
+        _mm512_store_ps(a, add_block(_mm512_load_ps(a), s0[t], d0, xd[i]));
+        _mm512_store_ps(a + 16, add_block(_mm512_load_ps(a + 16), s1[t], d1, xd[i]));
       }
     });
   }
