@@ -292,3 +292,58 @@ TEST(Repack, LeavesOtherMatricesAsStored) {
 
 }  // namespace
 }  // namespace seek
+
+namespace seek {
+namespace {
+
+// Up to 16 tokens, a type with a prepared dot (here Q4_K and Q6_K, Q4_K_M's pair) reads each row once, in passes
+// of at most 8 tokens: every token gets exactly the bits it gets alone, pooled or serial, and the result stays
+// within the type's 8-bit-activation error of the double product of the dequantised weights.
+TEST(GemmQ8, PreparedRowPassesGiveEachTokenItsOwnBits) {
+  select_kernels(KernelChoice::Auto);
+  set_quantized_activations(true);
+  std::mt19937 rng(17);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K}) {
+    const int64_t rows = 70, K = 512;
+    const size_t stride = row_bytes(type, K);
+    std::vector<uint8_t> w(size_t(rows) * stride);
+    std::vector<float> v(static_cast<size_t>(K));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (auto& e : v) e = nd(rng);
+      quantizer(type)(v.data(), w.data() + size_t(r) * stride, K);
+    }
+    Mat m;
+    m.type = type;
+    m.rows = rows;
+    m.cols = K;
+    m.row_stride = stride;
+    m.data = w.data();
+    ThreadPool pool(2);
+    std::vector<float> wr(static_cast<size_t>(rows * K));
+    for (int64_t r = 0; r < rows; ++r) ref_kernels().of(type).dequant(w.data() + size_t(r) * stride, wr.data() + r * K, K);
+    for (int64_t n_tok : {9, 12, 16}) {
+      std::vector<float> x(static_cast<size_t>(K * n_tok)), y(static_cast<size_t>(rows * n_tok)), ys(y.size()),
+          y1(static_cast<size_t>(rows));
+      for (auto& e : x) e = nd(rng);
+      matmul(pool, m, x.data(), n_tok, y.data());
+      matmul_serial(m, x.data(), K, n_tok, ys.data(), rows);
+      ASSERT_EQ(y, ys) << traits(type).name << " " << n_tok << " tokens";
+      for (int64_t t = 0; t < n_tok; ++t) {
+        matmul(pool, m, x.data() + t * K, 1, y1.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          ASSERT_EQ(y[size_t(t * rows + r)], y1[size_t(r)]) << traits(type).name << " token " << t << " of " << n_tok;
+          double exact = 0, mag = 0;
+          for (int64_t k = 0; k < K; ++k) {
+            exact += double(wr[size_t(r * K + k)]) * x[size_t(t * K + k)];
+            mag += std::fabs(double(wr[size_t(r * K + k)]) * x[size_t(t * K + k)]);
+          }
+          ASSERT_LE(std::fabs(y[size_t(t * rows + r)] - exact), 2.0 / 127.0 * mag + 1e-6);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace seek
