@@ -2,7 +2,7 @@
 // p50/p99 time to first token. Starts its own server on loopback:
 //   seek gen-model v3-bench /tmp/b.gguf      (once; 2.2 GB)
 //   node tools/server-test/bench.mjs --seek build/seek --model /tmp/b.gguf [--threads 2] [--streams 1,4,16]
-//        [--requests 2] [--max-tokens 16] [--ctx 1024] [--json]
+//        [--requests 2] [--max-tokens 16] [--ctx 1024] [--rounds 3] [--batch N] [--json]
 // Each stream sends --requests requests one after another, each with a prompt of its own (no prefix reuse) and
 // max_tokens generated tokens (ignore_eos). Aggregate = all generated tokens / wall time of the level (prompt
 // processing included). Decode aggregate = streams x the median per-stream decode rate (tokens after the first /
@@ -18,6 +18,10 @@ const perStream = Number(arg("--requests", "2"));
 const maxTokens = Number(arg("--max-tokens", "16"));
 const ctx = arg("--ctx", "1024");
 const asJson = process.argv.includes("--json");
+// Rounds: every level is measured this many times, the rounds interleaved (1, 4, 16, 1, 4, 16, ...), and each
+// figure is the median over the rounds: this VM's memory bandwidth moves between ~45 and ~78 GB/s from one
+// minute to the next, which moves a memory-bound single stream more than 16 compute-heavier ones.
+const rounds = Number(arg("--rounds", "3"));
 
 const server = spawn(seek, ["serve", "-m", model, "--port", "0", "-t", threads, "--parallel", String(Math.max(...levels)),
                             "--queue", "64", "-c", ctx, ...(arg("--batch", "") ? ["--batch", arg("--batch", "")] : [])], { stdio: ["ignore", "ignore", "pipe"] });
@@ -67,23 +71,37 @@ const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 const results = [];
 try {
   await one();  // warm-up: page the weights in
+  const samples = new Map(levels.map((n) => [n, []]));
+  for (let round = 0; round < rounds; ++round) {
+    for (const n of levels) {
+      const t0 = performance.now();
+      const runs = (await Promise.all(Array.from({ length: n }, async () => {
+        const mine = [];
+        for (let k = 0; k < perStream; ++k) mine.push(await one());
+        return mine;
+      }))).flat();
+      const wall = (performance.now() - t0) / 1000;
+      const tokens = runs.reduce((a, r) => a + r.tokens, 0);
+      const ttfts = runs.map((r) => r.ttft);
+      samples.get(n).push({ tokens, wall, prompt: runs[0].prompt, tokens_per_s: tokens / wall,
+                            decode: n * pct(runs.map((x) => x.decode), 0.5), ttfts });
+    }
+  }
+  const med = (xs) => pct(xs, 0.5);
   for (const n of levels) {
-    const t0 = performance.now();
-    const runs = (await Promise.all(Array.from({ length: n }, async () => {
-      const mine = [];
-      for (let k = 0; k < perStream; ++k) mine.push(await one());
-      return mine;
-    }))).flat();
-    const wall = (performance.now() - t0) / 1000;
-    const tokens = runs.reduce((a, r) => a + r.tokens, 0);
-    const ttfts = runs.map((r) => r.ttft);
-    const r = { streams: n, requests: runs.length, tokens, wall_s: +wall.toFixed(2),
-                tokens_per_s: +(tokens / wall).toFixed(2), prompt_tokens_each: runs[0].prompt,
-                decode_tokens_per_s: +(n * pct(runs.map((x) => x.decode), 0.5)).toFixed(2),
+    const ss = samples.get(n);
+    const ttfts = ss.flatMap((x) => x.ttfts);
+    const r = { streams: n, rounds, requests: ttfts.length, tokens: ss[0].tokens,
+                wall_s: +med(ss.map((x) => x.wall)).toFixed(2),
+                tokens_per_s: +med(ss.map((x) => x.tokens_per_s)).toFixed(2),
+                tokens_per_s_rounds: ss.map((x) => +x.tokens_per_s.toFixed(1)),
+                prompt_tokens_each: ss[0].prompt,
+                decode_tokens_per_s: +med(ss.map((x) => x.decode)).toFixed(2),
                 ttft_p50_ms: Math.round(pct(ttfts, 0.5)), ttft_p99_ms: Math.round(pct(ttfts, 0.99)) };
     results.push(r);
-    if (!asJson) console.log(`${n} stream(s): ${r.tokens_per_s} tokens/s aggregate (${tokens} tokens in ${r.wall_s} s), ` +
-                             `decode ${r.decode_tokens_per_s} tokens/s, TTFT p50 ${r.ttft_p50_ms} ms, p99 ${r.ttft_p99_ms} ms`);
+    if (!asJson) console.log(`${n} stream(s): ${r.tokens_per_s} tokens/s aggregate (median of ${rounds}: ` +
+                             `${r.tokens_per_s_rounds.join(", ")}), decode ${r.decode_tokens_per_s} tokens/s, ` +
+                             `TTFT p50 ${r.ttft_p50_ms} ms, p99 ${r.ttft_p99_ms} ms`);
   }
   const base = results.find((r) => r.streams === 1);
   const top = results[results.length - 1];
