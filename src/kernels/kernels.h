@@ -65,6 +65,8 @@ struct KernelTable {
   // kernel gives it. May be null (ops loops over the one-query kernels).
   // In-place softmax over n values: exp(x - max) in f32, their sum in double, each scaled by 1 / sum.
   void (*softmax)(float* x, int64_t n) = nullptr;
+  // a[i] = silu(a[i]) * b[i] = a[i] / (1 + exp(-a[i])) * b[i] (the SwiGLU gate).
+  void (*swiglu)(float* a, const float* b, int64_t n) = nullptr;
   void (*dot_rows_n)(const float* q, int64_t ldq, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows,
                      int64_t n, float scale, float* out, int64_t ldo) = nullptr;
   void (*sum_rows_n)(const float* p, int64_t ldp, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows,

@@ -324,9 +324,7 @@ void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* o
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
-void swiglu(float* a, const float* b, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) a[i] = a[i] / (1.0f + std::exp(-a[i])) * b[i];
-}
+void swiglu(float* a, const float* b, int64_t n) { kernels().swiglu(a, b, n); }
 
 void softmax(float* x, int64_t n) { kernels().softmax(x, n); }
 

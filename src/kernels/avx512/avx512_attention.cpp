@@ -176,11 +176,12 @@ void sum_rows_n(const float* p, int64_t ldp, int64_t n_q, const float* rows, int
   }
 }
 
-// exp(x) for x <= 0 (softmax's arguments), within ~2 ulp of expf: x = n ln2 + r with |r| <= ln2 / 2 (ln2 in two
-// parts, so r is exact to f32), e^r from Cephes' degree-7 polynomial, times 2^n by vscalefps (which also takes
-// results below the normal range to subnormals and zero correctly). Arguments below -104 give 0, as expf does.
-inline __m512 exp_nonpositive(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+// exp(x) within ~2 ulp of expf: x = n ln2 + r with |r| <= ln2 / 2 (ln2 in two parts, so r is exact to f32), e^r
+// from Cephes' degree-7 polynomial, times 2^n by vscalefps (which also takes results below the normal range to
+// subnormals and zero, and above it to infinity, correctly). Arguments below -104 give 0 and above 89 infinity,
+// as expf does.
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(89.0f));
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
@@ -205,7 +206,7 @@ void softmax(float* x, int64_t n) {
   const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
   __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
   auto step = [&](int64_t i, __mmask16 k) {
-    const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mx));
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mx));
     _mm512_mask_storeu_ps(x + i, k, e);
     const __m512 ek = _mm512_maskz_mov_ps(k, e);
     s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(ek)));
@@ -218,10 +219,23 @@ void softmax(float* x, int64_t n) {
   if (tm) _mm512_mask_storeu_ps(x + full, tm, _mm512_mul_ps(_mm512_maskz_loadu_ps(tm, x + full), inv));
 }
 
+void swiglu(float* a, const float* b, int64_t n) {
+  const int64_t full = n / 16 * 16;
+  const __mmask16 tm = tail_mask(n);
+  auto step = [&](int64_t i, __mmask16 k) {
+    const __m512 x = _mm512_maskz_loadu_ps(k, a + i);
+    const __m512 silu = _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    _mm512_mask_storeu_ps(a + i, k, _mm512_mul_ps(silu, _mm512_maskz_loadu_ps(k, b + i)));
+  };
+  for (int64_t i = 0; i < full; i += 16) step(i, 0xFFFF);
+  if (tm) step(full, tm);
+}
+
 }  // namespace
 
 void register_avx512_attention_kernels(KernelTable& t) {
   t.softmax = softmax;
+  t.swiglu = swiglu;
   t.dot_rows = dot_rows;
   t.sum_rows = sum_rows;
   t.dot_rows_n = dot_rows_n;

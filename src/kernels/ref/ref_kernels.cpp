@@ -125,6 +125,10 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+void swiglu(float* a, const float* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) a[i] = a[i] / (1.0f + std::exp(-a[i])) * b[i];
+}
+
 KernelTable make_ref() {
   KernelTable t;
   t.name = "ref";
@@ -143,6 +147,7 @@ KernelTable make_ref() {
   t.dot_rows = dot_rows;
   t.sum_rows = sum_rows;
   t.softmax = softmax;
+  t.swiglu = swiglu;
   t.gemm_panel = gemm_panel;
   t.pack_panel = pack_panel;
   return t;
