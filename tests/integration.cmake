@@ -11,6 +11,7 @@ function(seek_integration_test name)
 endfunction()
 
 seek_integration_test(it_cli_errors ${SEEK_PY} ${SEEK_IT}/cli_errors_test.py --seek $<TARGET_FILE:seek>)
+seek_integration_test(it_bench_cli ${SEEK_PY} ${SEEK_IT}/bench_cli_test.py --seek $<TARGET_FILE:seek>)
 seek_integration_test(it_offline bash ${SEEK_IT}/offline_test.sh $<TARGET_FILE:seek>)
 # The oracle comparisons run on optimised builds only: under the sanitizers they add time, not coverage.
 if(NOT SEEK_SANITIZE)
