@@ -2,10 +2,13 @@
 #include "cli/common.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "formats/gguf.h"
 #include "cli/progress.h"
+#include "core/memory_stats.h"
 #include "kernels/kernels.h"
 #include "model/repack.h"
 
@@ -69,8 +72,25 @@ Result<int> apply_common_options(const Args& a, Model* model, double* load_ms) {
     static Progress* bar = nullptr;
     Progress p("repacking Q8_0 weights");
     bar = &p;
-    if (model->repack_weights(pool, [](size_t done, size_t total) { bar->update(done, total); }) > 0) p.done();
+    // The panels are anonymous memory: a model that does not fit beside what is already used stays mapped.
+    int64_t avail = available_memory_bytes();
+    if (const char* m = std::getenv("SEEK_TEST_AVAILABLE_MEMORY")) avail = std::atoll(m);  // tests only
+    const size_t budget = avail < 0 ? SIZE_MAX : size_t(double(avail) * 0.9);
+    const Model::RepackReport r =
+        model->repack_weights(pool, budget, [](size_t done, size_t total) { bar->update(done, total); });
+    if (r.repacked_bytes > 0) p.done();
     bar = nullptr;
+    if (r.declined_bytes > 0) {
+      const auto fmt = [](double b, char* buf, size_t n) {
+        if (b >= 1e9) std::snprintf(buf, n, "%.1f GB", b / 1e9);
+        else std::snprintf(buf, n, "%.1f MB", b / 1e6);
+      };
+      char need[32], have[32];
+      fmt(double(r.declined_bytes), need, sizeof need);
+      fmt(double(avail), have, sizeof have);
+      std::fprintf(stderr, "seek: Q8_0 weights kept as stored: repacking them takes %s and %s of memory is available\n",
+                   need, have);
+    }
     if (load_ms) *load_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
   return int(*threads);

@@ -1,4 +1,4 @@
-// Reads VmRSS / VmHWM from /proc/self/status.
+// Reads VmRSS / VmHWM from /proc/self/status and MemAvailable from /proc/meminfo.
 #include "core/memory_stats.h"
 
 #include <cstdio>
@@ -8,8 +8,8 @@ namespace seek {
 
 namespace {
 
-int64_t status_kib(const char* key) {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
+int64_t status_kib(const char* key, const char* path = "/proc/self/status") {
+  std::FILE* f = std::fopen(path, "r");
   if (!f) return -1;
   char line[256];
   int64_t kib = -1;
@@ -34,6 +34,11 @@ int64_t resident_bytes() {
 
 int64_t peak_resident_bytes() {
   const int64_t k = status_kib("VmHWM");
+  return k < 0 ? -1 : k * 1024;
+}
+
+int64_t available_memory_bytes() {
+  const int64_t k = status_kib("MemAvailable", "/proc/meminfo");
   return k < 0 ? -1 : k * 1024;
 }
 

@@ -66,9 +66,15 @@ class Model {
   // Holds the Q8_0 weights that only matmul reads as integer-GEMM panels (model/repack.h), when the selected
   // kernels have that GEMM; returns the bytes repacked. Call once, after choosing the kernels and `options`, before
   // any forward (which matrices qualify can depend on options.mla).
-  virtual size_t repack_weights(ThreadPool&, void (*progress)(size_t done, size_t total) = nullptr) {
-    (void)progress;
-    return 0;
+  // Repacking is declined (nothing changes) when the panels would take more than max_bytes.
+  struct RepackReport {
+    size_t repacked_bytes = 0;
+    size_t declined_bytes = 0;
+  };
+  virtual RepackReport repack_weights(ThreadPool&, size_t max_bytes = SIZE_MAX,
+                                      void (*progress)(size_t done, size_t total) = nullptr) {
+    (void)max_bytes, (void)progress;
+    return {};
   }
 
   ForwardOptions options;

@@ -43,7 +43,7 @@ void populate(const uint8_t* p, size_t n, const uint8_t* map, size_t map_size) {
 bool repack_available() { return kernels().gemm_q8_0_panel != nullptr && quantized_activations(); }
 
 PackedWeights repack_q8_0(const std::vector<Mat*>& mats, ThreadPool& pool, const uint8_t* mapping_begin,
-                          size_t mapping_size, void (*progress)(size_t, size_t)) {
+                          size_t mapping_size, size_t max_bytes, void (*progress)(size_t, size_t)) {
   PackedWeights out;
   std::vector<Mat*> todo;
   std::set<const Mat*> seen;
@@ -60,6 +60,10 @@ PackedWeights repack_q8_0(const std::vector<Mat*>& mats, ThreadPool& pool, const
     offset[i] = total;
     const size_t panels = size_t((todo[i]->rows + kPanelRows - 1) / kPanelRows);
     total += panels * q8_0_panel_bytes(todo[i]->cols);
+  }
+  if (total > max_bytes) {
+    out.declined_bytes = total;
+    return out;
   }
   // Anonymous pages of their own, asked for as huge pages (fewer faults while filling them, fewer TLB misses
   // while streaming them).

@@ -20,6 +20,7 @@ struct PackedWeights {
   std::shared_ptr<uint8_t> data;  // the panels every repacked view points into
   size_t bytes = 0;
   int64_t matrices = 0;
+  size_t declined_bytes = 0;  // the panels' bytes when they would not fit max_bytes (nothing repacked then)
 };
 
 // Whether the selected kernels multiply Q8_0 panels and the activations are quantised (the integer GEMM's
@@ -29,7 +30,11 @@ bool repack_available();
 // Repacks every Q8_0 matrix of `mats` whose width is a multiple of 32 (others are left as they are; a pointer
 // listed twice is repacked once). `mapping`, when given, is the file mapping [begin, begin + size) whose pages
 // behind repacked rows may be released. Progress goes to `progress` (may be null) as bytes done of bytes total.
+// The panels are anonymous memory: when they would take more than max_bytes (callers pass the memory available,
+// so that a model larger than RAM keeps running from its mapped, evictable file), nothing is repacked and the
+// result says how many bytes were declined.
 PackedWeights repack_q8_0(const std::vector<Mat*>& mats, ThreadPool& pool, const uint8_t* mapping_begin,
-                          size_t mapping_size, void (*progress)(size_t done, size_t total) = nullptr);
+                          size_t mapping_size, size_t max_bytes = SIZE_MAX,
+                          void (*progress)(size_t done, size_t total) = nullptr);
 
 }  // namespace seek

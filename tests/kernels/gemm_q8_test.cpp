@@ -269,6 +269,32 @@ TEST(Repack, Avx512PanelsMatchDoubleProductAndAreBatchInvariant) {
 
 TEST(Repack, ReferencePanelsMatchDoubleProductAndAreBatchInvariant) { check_repacked(KernelChoice::Ref); }
 
+// Panels that would not fit the memory given are declined whole: every view keeps its rows.
+TEST(Repack, DeclinedWhenThePanelsExceedTheBudget) {
+  select_kernels(KernelChoice::Auto);
+  set_quantized_activations(true);
+  const int64_t rows = 64, K = 64;
+  const size_t stride = row_bytes(GgmlType::Q8_0, K);
+  std::vector<uint8_t> w(size_t(rows) * stride, 0);
+  Mat a;
+  a.type = GgmlType::Q8_0;
+  a.rows = rows;
+  a.cols = K;
+  a.row_stride = stride;
+  a.data = w.data();
+  Mat b = a.slice_rows(32, 32);
+  a = a.slice_rows(0, 32);
+  ThreadPool pool(1);
+  const PackedWeights packed = repack_q8_0({&a, &b}, pool, nullptr, 0, size_t(rows) * stride - 1);
+  EXPECT_EQ(packed.declined_bytes, size_t(rows) * stride);
+  EXPECT_EQ(packed.bytes, 0u);
+  EXPECT_FALSE(a.panels() || b.panels());
+  EXPECT_EQ(a.data, w.data());
+  const PackedWeights fits = repack_q8_0({&a, &b}, pool, nullptr, 0, size_t(rows) * stride);
+  EXPECT_EQ(fits.bytes, size_t(rows) * stride);
+  EXPECT_TRUE(a.panels() && b.panels());
+}
+
 // Only Q8_0 matrices whose width is whole blocks are repacked; the others keep their rows.
 TEST(Repack, LeavesOtherMatricesAsStored) {
   select_kernels(KernelChoice::Auto);

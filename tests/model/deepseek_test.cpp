@@ -106,7 +106,7 @@ TEST_P(DeepseekPresets, RepackedWeightsAgreeWithReferenceRows) {
   const auto ref = run(**ref_model, toks, 2, false);
   select_kernels(KernelChoice::Auto);
   ThreadPool pool(2);
-  ASSERT_GT((*m)->repack_weights(pool), 0u) << "no Q8_0 matrix was repacked";
+  ASSERT_GT((*m)->repack_weights(pool).repacked_bytes, 0u) << "no Q8_0 matrix was repacked";
   EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
   EXPECT_LT(rel_diff(ref, run(**m, toks, 1, true)), kF32Tolerance);
 }
@@ -129,7 +129,7 @@ TEST(DeepseekRepack, LatentUpProjectionSlicesAsPanels) {
   const auto ref = run(**ref_model, toks, 2, false);
   select_kernels(KernelChoice::Auto);
   ThreadPool pool(2);
-  ASSERT_GT((*m)->repack_weights(pool), 0u);
+  ASSERT_GT((*m)->repack_weights(pool).repacked_bytes, 0u);
   const auto& attn = static_cast<const DeepseekModel&>(**m).weights.blocks[0].attn;
   ASSERT_TRUE(attn.wk_b.panels() && attn.wv_b.panels());
   EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);

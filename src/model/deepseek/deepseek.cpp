@@ -47,7 +47,7 @@ void add_block(BlockWeights& b, bool slices_as_panels, std::vector<Mat*>& out) {
 
 }  // namespace
 
-size_t DeepseekModel::repack_weights(ThreadPool& pool, void (*progress)(size_t, size_t)) {
+Model::RepackReport DeepseekModel::repack_weights(ThreadPool& pool, size_t max_bytes, void (*progress)(size_t, size_t)) {
   std::vector<Mat*> mats;
   if (weights.output.data != weights.tok_embd.data) mats.push_back(&weights.output);
   // A head's slice starts at a panel boundary only when kv_lora_rank and v_head_dim are whole panels.
@@ -59,8 +59,8 @@ size_t DeepseekModel::repack_weights(ThreadPool& pool, void (*progress)(size_t, 
     add_block(m.block, slices, mats);
   }
   const MappedFile* map = file && file->mapping ? file->mapping.get() : nullptr;
-  packed = repack_q8_0(mats, pool, map ? map->data() : nullptr, map ? map->size() : 0, progress);
-  return packed.bytes;
+  packed = repack_q8_0(mats, pool, map ? map->data() : nullptr, map ? map->size() : 0, max_bytes, progress);
+  return {packed.bytes, packed.declined_bytes};
 }
 
 std::unique_ptr<ModelState> DeepseekModel::new_state(int64_t n_ctx) const {

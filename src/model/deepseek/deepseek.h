@@ -66,7 +66,7 @@ class DeepseekModel : public Model {
                float* logits) const override;
   // All chunks' tokens go through every projection and expert as one batch; only attention is per sequence.
   void forward_multi(ThreadPool& pool, const SeqChunk* chunks, size_t n_chunks) const override;
-  size_t repack_weights(ThreadPool& pool, void (*progress)(size_t, size_t)) override;
+  RepackReport repack_weights(ThreadPool& pool, size_t max_bytes, void (*progress)(size_t, size_t)) override;
   PackedWeights packed;  // the repacked matrices' panels
 
   // A run of consecutive batch rows that belong to one sequence.

@@ -32,13 +32,13 @@ Result<std::unique_ptr<Model>> load_llama(std::shared_ptr<GgufFile> file) {
   return std::unique_ptr<Model>(std::move(m));
 }
 
-size_t LlamaModel::repack_weights(ThreadPool& pool, void (*progress)(size_t, size_t)) {
+Model::RepackReport LlamaModel::repack_weights(ThreadPool& pool, size_t max_bytes, void (*progress)(size_t, size_t)) {
   std::vector<Mat*> mats;  // every matrix but the embedding, whose rows are looked up
   if (weights.output.data != weights.tok_embd.data) mats.push_back(&weights.output);
   for (LlamaBlock& b : weights.blocks) mats.insert(mats.end(), {&b.wq, &b.wk, &b.wv, &b.wo, &b.w1, &b.w2, &b.w3});
   const MappedFile* map = file && file->mapping ? file->mapping.get() : nullptr;
-  packed = repack_q8_0(mats, pool, map ? map->data() : nullptr, map ? map->size() : 0, progress);
-  return packed.bytes;
+  packed = repack_q8_0(mats, pool, map ? map->data() : nullptr, map ? map->size() : 0, max_bytes, progress);
+  return {packed.bytes, packed.declined_bytes};
 }
 
 std::unique_ptr<ModelState> LlamaModel::new_state(int64_t n_ctx) const {
