@@ -75,7 +75,7 @@ Result<int> apply_common_options(const Args& a, Model* model, double* load_ms) {
     // The panels are anonymous memory: a model that does not fit beside what is already used stays mapped.
     int64_t avail = available_memory_bytes();
     if (const char* m = std::getenv("SEEK_TEST_AVAILABLE_MEMORY")) avail = std::atoll(m);  // tests only
-    const size_t budget = avail < 0 ? SIZE_MAX : size_t(double(avail) * 0.9);
+    const size_t budget = avail < 0 ? SIZE_MAX : size_t(double(avail) * 0.8);  // the rest: caches, activations
     const Model::RepackReport r =
         model->repack_weights(pool, budget, [](size_t done, size_t total) { bar->update(done, total); });
     if (r.repacked_bytes > 0) p.done();
