@@ -17,9 +17,11 @@ void Progress::update(uint64_t done, uint64_t total) {
   const int pct = int(done * 100 / total);
   const int step = tty_ ? pct : pct / 10;
   if (step == last_step_) return;
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  // A log (not a terminal) gets no lines for work that is over within a second (repacking a small model).
+  if (!tty_ && s < 1.0) return;
   last_step_ = step;
   shown_ = true;
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (tty_) {
     const int width = 30, fill = pct * width / 100;
     std::fprintf(stderr, "\r%s [%.*s%*s] %3d%% %.1fs", label_.c_str(), fill, "##############################",

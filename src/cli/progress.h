@@ -1,5 +1,5 @@
-// A progress line on stderr for long work (writing, converting, perplexity): redrawn in place on a terminal,
-// printed at 10% steps otherwise, silent when SEEK_QUIET is set.
+// A progress line on stderr for long work (writing, converting, perplexity, repacking): redrawn in place on a
+// terminal, printed at 10% steps otherwise once the work has run a second, silent when SEEK_QUIET is set.
 #pragma once
 
 #include <chrono>
