@@ -69,17 +69,14 @@ Result<int> apply_common_options(const Args& a, Model* model, double* load_ms) {
   if (!a.has("--no-repack") && repack_available()) {
     const auto t0 = std::chrono::steady_clock::now();
     ThreadPool pool{static_cast<int>(*threads)};
-    static Progress* bar = nullptr;
     Progress p("repacking Q8_0 weights");
-    bar = &p;
     // The panels are anonymous memory: a model that does not fit beside what is already used stays mapped.
     int64_t avail = available_memory_bytes();
     if (const char* m = std::getenv("SEEK_TEST_AVAILABLE_MEMORY")) avail = std::atoll(m);  // tests only
     const size_t budget = avail < 0 ? SIZE_MAX : size_t(double(avail) * 0.8);  // the rest: caches, activations
     const Model::RepackReport r =
-        model->repack_weights(pool, budget, [](size_t done, size_t total) { bar->update(done, total); });
+        model->repack_weights(pool, budget, [&p](size_t done, size_t total) { p.update(done, total); });
     if (r.repacked_bytes > 0) p.done();
-    bar = nullptr;
     if (r.declined_bytes > 0) {
       const auto fmt = [](double b, char* buf, size_t n) {
         if (b >= 1e9) std::snprintf(buf, n, "%.1f GB", b / 1e9);

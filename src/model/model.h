@@ -8,6 +8,7 @@
 
 #include "core/result.h"
 #include "core/thread_pool.h"
+#include "model/repack.h"
 
 namespace seek {
 
@@ -71,8 +72,7 @@ class Model {
     size_t repacked_bytes = 0;
     size_t declined_bytes = 0;
   };
-  virtual RepackReport repack_weights(ThreadPool&, size_t max_bytes = SIZE_MAX,
-                                      void (*progress)(size_t done, size_t total) = nullptr) {
+  virtual RepackReport repack_weights(ThreadPool&, size_t max_bytes = SIZE_MAX, const RepackProgress& progress = {}) {
     (void)max_bytes, (void)progress;
     return {};
   }

@@ -5,8 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
 #include <new>
 #include <set>
 
@@ -43,7 +41,7 @@ void populate(const uint8_t* p, size_t n, const uint8_t* map, size_t map_size) {
 bool repack_available() { return kernels().gemm_q8_0_panel != nullptr && quantized_activations(); }
 
 PackedWeights repack_q8_0(const std::vector<Mat*>& mats, ThreadPool& pool, const uint8_t* mapping_begin,
-                          size_t mapping_size, size_t max_bytes, void (*progress)(size_t, size_t)) {
+                          size_t mapping_size, size_t max_bytes, const RepackProgress& progress) {
   PackedWeights out;
   std::vector<Mat*> todo;
   std::set<const Mat*> seen;

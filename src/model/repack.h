@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -15,6 +16,9 @@
 #include "core/thread_pool.h"
 
 namespace seek {
+
+// Called with bytes done of bytes total as matrices are repacked.
+using RepackProgress = std::function<void(size_t done, size_t total)>;
 
 struct PackedWeights {
   std::shared_ptr<uint8_t> data;  // the panels every repacked view points into
@@ -29,12 +33,12 @@ bool repack_available();
 
 // Repacks every Q8_0 matrix of `mats` whose width is a multiple of 32 (others are left as they are; a pointer
 // listed twice is repacked once). `mapping`, when given, is the file mapping [begin, begin + size) whose pages
-// behind repacked rows may be released. Progress goes to `progress` (may be null) as bytes done of bytes total.
+// behind repacked rows may be released. Progress goes to `progress` (may be empty) as bytes done of bytes total.
 // The panels are anonymous memory: when they would take more than max_bytes (callers pass the memory available,
 // so that a model larger than RAM keeps running from its mapped, evictable file), nothing is repacked and the
 // result says how many bytes were declined.
 PackedWeights repack_q8_0(const std::vector<Mat*>& mats, ThreadPool& pool, const uint8_t* mapping_begin,
                           size_t mapping_size, size_t max_bytes = SIZE_MAX,
-                          void (*progress)(size_t done, size_t total) = nullptr);
+                          const RepackProgress& progress = {});
 
 }  // namespace seek

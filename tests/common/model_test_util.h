@@ -1,5 +1,5 @@
 // Helpers shared by the model families' tests: temporary paths, deterministic prompts, running a model whole or
-// token by token, and a scale-aware difference of two logit arrays.
+// token by token, a scale-aware difference of two logit arrays, and repacked weights against the reference.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/session.h"
+#include "kernels/kernels.h"
 #include "model/model.h"
 
 namespace seek::test {
@@ -72,5 +73,24 @@ inline double rel_diff(const std::vector<float>& a, const std::vector<float>& b)
 // f32 throughout: two computations that differ only in summation order over a few hundred terms per dot product
 // through a few blocks agree to ~1e-6 of the logit scale; 2e-5 leaves a margin of ~10x.
 constexpr double kF32Tolerance = 2e-5;
+
+// A Q8_0 model (at `path`) with its weights repacked (model/repack.h) against the scalar reference on the stored
+// rows of a second copy: logits of an n_prompt-token prompt in one batch (2 threads) and token by token
+// (decode_threads), both within kF32Tolerance. The repacked model is left in *repacked for further checks.
+inline void check_repacked_against_reference(const std::string& path, int n_prompt, int decode_threads,
+                                             std::unique_ptr<Model>* repacked = nullptr) {
+  auto ref_model = load_model(path);
+  auto m = load_model(path);
+  ASSERT_TRUE(ref_model.ok() && m.ok());
+  const auto toks = prompt(n_prompt, int((*m)->n_vocab()));
+  select_kernels(KernelChoice::Ref);
+  const auto ref = run(**ref_model, toks, 2, false);
+  select_kernels(KernelChoice::Auto);
+  ThreadPool pool(2);
+  ASSERT_GT((*m)->repack_weights(pool).repacked_bytes, 0u) << "no Q8_0 matrix was repacked";
+  EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
+  EXPECT_LT(rel_diff(ref, run(**m, toks, decode_threads, true)), kF32Tolerance);
+  if (repacked) *repacked = std::move(*m);
+}
 
 }  // namespace seek::test

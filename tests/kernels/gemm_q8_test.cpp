@@ -17,6 +17,17 @@
 namespace seek {
 namespace {
 
+// A view of `rows` rows of K values of type t, stored one after another.
+Mat stored_rows(GgmlType t, int64_t rows, int64_t K, const uint8_t* data) {
+  Mat m;
+  m.type = t;
+  m.rows = rows;
+  m.cols = K;
+  m.row_stride = row_bytes(t, K);
+  m.data = data;
+  return m;
+}
+
 struct Case {
   int rows;
   int64_t K;
@@ -162,12 +173,7 @@ TEST(GemmQ8, RequantisedQ4KBatchStaysWithinEightBitError) {
     quantizer(GgmlType::Q4_K)(v.data(), w.data() + size_t(r) * stride, K);
   }
   for (auto& e : x) e = nd(rng);
-  Mat m;
-  m.type = GgmlType::Q4_K;
-  m.rows = rows;
-  m.cols = K;
-  m.row_stride = stride;
-  m.data = w.data();
+  Mat m = stored_rows(GgmlType::Q4_K, rows, K, w.data());
   ThreadPool pool(2);
   matmul(pool, m, x.data(), n_tok, y.data());
   std::vector<float> wr(static_cast<size_t>(K));
@@ -210,12 +216,7 @@ void check_repacked(KernelChoice choice) {
       for (auto& e : v) e = nd(rng) * std::exp(nd(rng));
       quantize_row_q8_0(v.data(), w.data() + size_t(r) * stride, K);
     }
-    Mat m;
-    m.type = GgmlType::Q8_0;
-    m.rows = rows;
-    m.cols = K;
-    m.row_stride = stride;
-    m.data = w.data();
+    Mat m = stored_rows(GgmlType::Q8_0, rows, K, w.data());
     Mat p = m;
     ThreadPool pool(2);
     const PackedWeights packed = repack_q8_0({&p, &p}, pool, nullptr, 0);
@@ -276,12 +277,7 @@ TEST(Repack, DeclinedWhenThePanelsExceedTheBudget) {
   const int64_t rows = 64, K = 64;
   const size_t stride = row_bytes(GgmlType::Q8_0, K);
   std::vector<uint8_t> w(size_t(rows) * stride, 0);
-  Mat a;
-  a.type = GgmlType::Q8_0;
-  a.rows = rows;
-  a.cols = K;
-  a.row_stride = stride;
-  a.data = w.data();
+  Mat a = stored_rows(GgmlType::Q8_0, rows, K, w.data());
   Mat b = a.slice_rows(32, 32);
   a = a.slice_rows(0, 32);
   ThreadPool pool(1);
@@ -300,12 +296,7 @@ TEST(Repack, LeavesOtherMatricesAsStored) {
   select_kernels(KernelChoice::Auto);
   set_quantized_activations(true);
   std::vector<uint8_t> bytes(4096, 0);
-  Mat f32;
-  f32.type = GgmlType::F32;
-  f32.rows = 4;
-  f32.cols = 64;
-  f32.row_stride = 256;
-  f32.data = bytes.data();
+  Mat f32 = stored_rows(GgmlType::F32, 4, 64, bytes.data());
   Mat empty;
   empty.type = GgmlType::Q8_0;
   ThreadPool pool(1);
@@ -339,12 +330,7 @@ TEST(GemmQ8, PreparedRowPassesGiveEachTokenItsOwnBits) {
       for (auto& e : v) e = nd(rng);
       quantizer(type)(v.data(), w.data() + size_t(r) * stride, K);
     }
-    Mat m;
-    m.type = type;
-    m.rows = rows;
-    m.cols = K;
-    m.row_stride = stride;
-    m.data = w.data();
+    Mat m = stored_rows(type, rows, K, w.data());
     ThreadPool pool(2);
     std::vector<float> wr(static_cast<size_t>(rows * K));
     for (int64_t r = 0; r < rows; ++r) ref_kernels().of(type).dequant(w.data() + size_t(r) * stride, wr.data() + r * K, K);

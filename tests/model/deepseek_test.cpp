@@ -34,6 +34,7 @@ std::string make_model(const std::string& preset, GgmlType type = GgmlType::F32)
   return p;
 }
 
+using test::check_repacked_against_reference;
 using test::kF32Tolerance;
 using test::prompt;
 using test::rel_diff;
@@ -95,24 +96,13 @@ TEST_P(DeepseekPresets, ReferenceKernelsAgreeWithSimd) {
   EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
 }
 
-// Q8_0 weights held as panels (model/repack.h) against the scalar reference on the stored rows; and a step that
-// batches several sequences gives each what it gets alone.
+// Q8_0 weights held as panels (model/repack.h) against the scalar reference on the stored rows.
 TEST_P(DeepseekPresets, RepackedWeightsAgreeWithReferenceRows) {
-  auto ref_model = load_model(make_model(GetParam(), GgmlType::Q8_0));
-  auto m = load_model(make_model(GetParam(), GgmlType::Q8_0));
-  ASSERT_TRUE(ref_model.ok() && m.ok());
-  const auto toks = prompt(12, int((*m)->n_vocab()));
-  select_kernels(KernelChoice::Ref);
-  const auto ref = run(**ref_model, toks, 2, false);
-  select_kernels(KernelChoice::Auto);
-  ThreadPool pool(2);
-  ASSERT_GT((*m)->repack_weights(pool).repacked_bytes, 0u) << "no Q8_0 matrix was repacked";
-  EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
-  EXPECT_LT(rel_diff(ref, run(**m, toks, 1, true)), kF32Tolerance);
+  check_repacked_against_reference(make_model(GetParam(), GgmlType::Q8_0), 12, 1);
 }
 
 // With kv_lora_rank and v_head_dim whole 32-row panels (as in V3), absorbed attention's per-head slices of
-// attn_k_b and attn_v_b are repacked too: prefill, decode and a multi-sequence step against the reference rows.
+// attn_k_b and attn_v_b are repacked too: prefill (batched attention) and decode against the reference rows.
 TEST(DeepseekRepack, LatentUpProjectionSlicesAsPanels) {
   const std::string path = temp_path("v3_tiny_r64_q8_0.gguf");
   auto spec = synthetic_preset("v3-tiny");
@@ -121,19 +111,10 @@ TEST(DeepseekRepack, LatentUpProjectionSlicesAsPanels) {
   spec->c.v_head_dim = 32;
   spec->type = GgmlType::Q8_0;
   ASSERT_TRUE(write_synthetic_deepseek(*spec, path).ok());
-  auto ref_model = load_model(path);
-  auto m = load_model(path);
-  ASSERT_TRUE(ref_model.ok() && m.ok());
-  const auto toks = prompt(20, int((*m)->n_vocab()));
-  select_kernels(KernelChoice::Ref);
-  const auto ref = run(**ref_model, toks, 2, false);
-  select_kernels(KernelChoice::Auto);
-  ThreadPool pool(2);
-  ASSERT_GT((*m)->repack_weights(pool).repacked_bytes, 0u);
-  const auto& attn = static_cast<const DeepseekModel&>(**m).weights.blocks[0].attn;
+  std::unique_ptr<Model> m;
+  ASSERT_NO_FATAL_FAILURE(check_repacked_against_reference(path, 20, 2, &m));
+  const auto& attn = static_cast<const DeepseekModel&>(*m).weights.blocks[0].attn;
   ASSERT_TRUE(attn.wk_b.panels() && attn.wv_b.panels());
-  EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
-  EXPECT_LT(rel_diff(ref, run(**m, toks, 2, true)), kF32Tolerance);
   std::filesystem::remove(path);
 }
 

@@ -89,17 +89,7 @@ TEST_P(LlamaPresets, ReferenceKernelsAgreeWithSimd) {
 
 // Q8_0 weights held as panels (model/repack.h) against the scalar reference on the stored rows.
 TEST_P(LlamaPresets, RepackedWeightsAgreeWithReferenceRows) {
-  auto ref_model = load_model(make_model(GetParam(), GgmlType::Q8_0));
-  auto m = load_model(make_model(GetParam(), GgmlType::Q8_0));
-  ASSERT_TRUE(ref_model.ok() && m.ok());
-  const auto toks = prompt(12, int((*m)->n_vocab()));
-  select_kernels(KernelChoice::Ref);
-  const auto ref = run(**ref_model, toks, 2, false);
-  select_kernels(KernelChoice::Auto);
-  ThreadPool pool(2);
-  ASSERT_GT((*m)->repack_weights(pool).repacked_bytes, 0u) << "no Q8_0 matrix was repacked";
-  EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
-  EXPECT_LT(rel_diff(ref, run(**m, toks, 1, true)), kF32Tolerance);
+  test::check_repacked_against_reference(make_model(GetParam(), GgmlType::Q8_0), 12, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, LlamaPresets, ::testing::Values("llama-tiny", "qwen2-tiny"),

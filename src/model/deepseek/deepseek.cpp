@@ -47,7 +47,8 @@ void add_block(BlockWeights& b, bool slices_as_panels, std::vector<Mat*>& out) {
 
 }  // namespace
 
-Model::RepackReport DeepseekModel::repack_weights(ThreadPool& pool, size_t max_bytes, void (*progress)(size_t, size_t)) {
+Model::RepackReport DeepseekModel::repack_weights(ThreadPool& pool, size_t max_bytes,
+                                                  const RepackProgress& progress) {
   std::vector<Mat*> mats;
   if (weights.output.data != weights.tok_embd.data) mats.push_back(&weights.output);
   // A head's slice starts at a panel boundary only when kv_lora_rank and v_head_dim are whole panels.

@@ -66,7 +66,7 @@ class DeepseekModel : public Model {
                float* logits) const override;
   // All chunks' tokens go through every projection and expert as one batch; only attention is per sequence.
   void forward_multi(ThreadPool& pool, const SeqChunk* chunks, size_t n_chunks) const override;
-  RepackReport repack_weights(ThreadPool& pool, size_t max_bytes, void (*progress)(size_t, size_t)) override;
+  RepackReport repack_weights(ThreadPool& pool, size_t max_bytes, const RepackProgress& progress) override;
   PackedWeights packed;  // the repacked matrices' panels
 
   // A run of consecutive batch rows that belong to one sequence.

@@ -32,7 +32,8 @@ Result<std::unique_ptr<Model>> load_llama(std::shared_ptr<GgufFile> file) {
   return std::unique_ptr<Model>(std::move(m));
 }
 
-Model::RepackReport LlamaModel::repack_weights(ThreadPool& pool, size_t max_bytes, void (*progress)(size_t, size_t)) {
+Model::RepackReport LlamaModel::repack_weights(ThreadPool& pool, size_t max_bytes,
+                                               const RepackProgress& progress) {
   std::vector<Mat*> mats;  // every matrix but the embedding, whose rows are looked up
   if (weights.output.data != weights.tok_embd.data) mats.push_back(&weights.output);
   for (LlamaBlock& b : weights.blocks) mats.insert(mats.end(), {&b.wq, &b.wk, &b.wv, &b.wo, &b.w1, &b.w2, &b.w3});

@@ -90,7 +90,7 @@ class LlamaModel : public Model {
   std::unique_ptr<ModelState> new_state(int64_t n_ctx) const override;
   void forward(ModelState& state, ThreadPool& pool, const int32_t* tokens, int64_t n, int64_t n_past, bool all_logits,
                float* logits) const override;
-  RepackReport repack_weights(ThreadPool& pool, size_t max_bytes, void (*progress)(size_t, size_t)) override;
+  RepackReport repack_weights(ThreadPool& pool, size_t max_bytes, const RepackProgress& progress) override;
   PackedWeights packed;  // the repacked matrices' panels
 
   // Rotates n_vec head vectors (each `stride` floats apart) to position pos.
