@@ -24,6 +24,12 @@ namespace {
   std::abort();
 }
 
+// A quantised batch given to a product that does not take it (takes_q8_batch), or of another width.
+[[noreturn]] void die_panels_contract() {
+  std::fprintf(stderr, "internal error: a q8_0 batch given to a product that does not take it\n");
+  std::abort();
+}
+
 // Up to this many tokens a product reads each row once and takes dot products; above it, the packed GEMM wins.
 // Types with a prepared dot (dot_q8x: a row's codes formed once for up to kMaxRowPassTokens tokens) keep the row
 // loop longer (kMaxPreparedTokens).
@@ -91,16 +97,8 @@ float* scratch_floats(size_t n) {
   return buf.data();
 }
 
-// Tokens quantised to q8_0 once per product, with what the integer GEMM needs per block: the scale as f32 and
-// the sum of the quants.
-struct Q8Tokens {
-  std::vector<BlockQ8_0> q;
-  std::vector<float> d;
-  std::vector<int32_t> sum;
-};
-
 void quantize_tokens(const KernelTable& k, const float* x, int64_t ldx, int64_t t0, int64_t t1, int64_t K,
-                     Q8Tokens& out) {
+                     Q8Batch& out) {
   const int64_t nb = K / kQK8_0;
   for (int64_t t = t0; t < t1; ++t) {
     BlockQ8_0* q = out.q.data() + t * nb;
@@ -114,8 +112,10 @@ void quantize_tokens(const KernelTable& k, const float* x, int64_t ldx, int64_t 
   }
 }
 
-void resize_tokens(Q8Tokens& xt, int64_t n_tok, int64_t K) {
+void resize_tokens(Q8Batch& xt, int64_t n_tok, int64_t K) {
   const size_t n = size_t(n_tok * (K / kQK8_0));
+  xt.n_tok = n_tok;
+  xt.K = K;
   xt.q.resize(n);
   xt.d.resize(n);
   xt.sum.resize(n);
@@ -141,7 +141,7 @@ bool use_q8_gemm(const KernelTable& k, const Mat& w, int64_t n_tok) {
 }
 
 // y = w x for tokens already quantised: panels of 32 rows packed for VNNI, each multiplied with every token.
-void gemm_q8_rows(const KernelTable& k, const Mat& w, const Q8Tokens& xt, int64_t n_tok, float* y, int64_t ldy) {
+void gemm_q8_rows(const KernelTable& k, const Mat& w, const Q8Batch& xt, int64_t n_tok, float* y, int64_t ldy) {
   const int64_t K = w.cols;
   thread_local std::vector<uint8_t> panel;
   panel.resize(q8_0_panel_bytes(K));
@@ -174,7 +174,7 @@ void gemm_q8_rows(const KernelTable& k, const Mat& w, const Q8Tokens& xt, int64_
 
 // y = w x for a matrix held as Q8_0 panels (Mat::layout): no packing, the kernel reads the panels as they are,
 // and a token's result has the same bits whatever other tokens share the product.
-void gemm_q8_panels(const KernelTable& k, const Mat& w, const Q8Tokens& xt, int64_t n_tok, float* y, int64_t ldy) {
+void gemm_q8_panels(const KernelTable& k, const Mat& w, const Q8Batch& xt, int64_t n_tok, float* y, int64_t ldy) {
   // A table without the GEMM (AVX2) chosen after the weights were repacked: the reference reads the same panels.
   const auto gemm = k.gemm_q8_0_panel ? k.gemm_q8_0_panel : ref_kernels().gemm_q8_0_panel;
   for (int64_t r0 = 0; r0 < w.rows; r0 += kPanelRows) {
@@ -198,9 +198,8 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
   const TypeKernels& tk = k.of(w.type);
   const int64_t K = w.cols;
   if (w.panels()) {
-    thread_local Q8Tokens xt;
-    resize_tokens(xt, n_tok, K);
-    quantize_tokens(k, x, ldx, 0, n_tok, K, xt);
+    thread_local Q8Batch xt;
+    quantize_batch(nullptr, x, ldx, n_tok, K, xt);
     gemm_q8_panels(k, w, xt, n_tok, y, ldy);
     return;
   }
@@ -228,7 +227,7 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
     return;
   }
   if (use_q8_gemm(k, w, n_tok)) {
-    thread_local Q8Tokens xt;
+    thread_local Q8Batch xt;
     resize_tokens(xt, n_tok, K);
     quantize_tokens(k, x, ldx, 0, n_tok, K, xt);
     gemm_q8_rows(k, w, xt, n_tok, y, ldy);
@@ -287,26 +286,19 @@ void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t
   }
   if (w.panels() || use_q8_gemm(k, w, n_tok)) {
     // The batch is quantised once (split by tokens), then each thread multiplies its rows with all of it.
-    thread_local Q8Tokens mine;
+    thread_local Q8Batch mine;
     // Named inside the lambdas, a thread_local would be each worker's own: the workers must reach the calling
     // thread's buffer through this reference.
-    Q8Tokens& xt = mine;
-    resize_tokens(xt, n_tok, w.cols);
-    if (n_tok <= kQuantizeAloneTokens) {
-      quantize_tokens(k, x, ldx, 0, n_tok, w.cols, xt);
-    } else {
-      pool.run([&](int ti, int nt) {
-        int64_t t0, t1;
-        ThreadPool::split(n_tok, ti, nt, 1, &t0, &t1);
-        quantize_tokens(k, x, ldx, t0, t1, w.cols, xt);
-      });
+    Q8Batch& xt = mine;
+    quantize_batch(&pool, x, ldx, n_tok, w.cols, xt);
+    if (w.panels()) {
+      matmul(pool, w, xt, y, ldy);
+      return;
     }
     pool.run([&](int ti, int nt) {
       int64_t r0, r1;
       ThreadPool::split(w.rows, ti, nt, kGemmPanelRows, &r0, &r1);
-      if (r0 >= r1) return;
-      if (w.panels()) gemm_q8_panels(k, w.slice_rows(r0, r1 - r0), xt, n_tok, y + r0, ldy);
-      else gemm_q8_rows(k, w.slice_rows(r0, r1 - r0), xt, n_tok, y + r0, ldy);
+      if (r0 < r1) gemm_q8_rows(k, w.slice_rows(r0, r1 - r0), xt, n_tok, y + r0, ldy);
     });
     return;
   }
@@ -314,6 +306,49 @@ void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t
     int64_t r0, r1;
     ThreadPool::split(w.rows, ti, nt, kGemmPanelRows, &r0, &r1);
     if (r0 < r1) matmul_serial(w.slice_rows(r0, r1 - r0), x, ldx, n_tok, y + r0, ldy);
+  });
+}
+
+void quantize_batch(ThreadPool* pool, const float* x, int64_t ldx, int64_t n_tok, int64_t K, Q8Batch& out) {
+  const KernelTable& k = kernels();
+  resize_tokens(out, n_tok, K);
+  if (pool == nullptr || n_tok <= kQuantizeAloneTokens) {
+    quantize_tokens(k, x, ldx, 0, n_tok, K, out);
+    return;
+  }
+  pool->run([&](int ti, int nt) {
+    int64_t t0, t1;
+    ThreadPool::split(n_tok, ti, nt, 1, &t0, &t1);
+    quantize_tokens(k, x, ldx, t0, t1, K, out);
+  });
+}
+
+void gather_batch(const Q8Batch& src, const int64_t* rows, int64_t n, Q8Batch& dst) {
+  const int64_t nb = src.K / kQK8_0;
+  resize_tokens(dst, n, src.K);
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t from = size_t(rows[i] * nb), to = size_t(i * nb);
+    std::copy_n(src.q.begin() + from, nb, dst.q.begin() + to);
+    std::copy_n(src.d.begin() + from, nb, dst.d.begin() + to);
+    std::copy_n(src.sum.begin() + from, nb, dst.sum.begin() + to);
+  }
+}
+
+void matmul_serial(const Mat& w, const Q8Batch& x, float* y, int64_t ldy) {
+  if (!takes_q8_batch(w) || w.cols != x.K) die_panels_contract();
+  gemm_q8_panels(kernels(), w, x, x.n_tok, y, ldy);
+}
+
+void matmul(ThreadPool& pool, const Mat& w, const Q8Batch& x, float* y, int64_t ldy) {
+  if (!takes_q8_batch(w) || w.cols != x.K) die_panels_contract();
+  if (w.rows * w.cols * x.n_tok < (int64_t(1) << 16)) {  // as for f32 input
+    matmul_serial(w, x, y, ldy);
+    return;
+  }
+  pool.run([&](int ti, int nt) {
+    int64_t r0, r1;
+    ThreadPool::split(w.rows, ti, nt, kGemmPanelRows, &r0, &r1);
+    if (r0 < r1) gemm_q8_panels(kernels(), w.slice_rows(r0, r1 - r0), x, x.n_tok, y + r0, ldy);
   });
 }
 

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/tensor.h"
 #include "core/thread_pool.h"
+#include "quant/blocks.h"
 
 namespace seek {
 
@@ -15,6 +17,26 @@ void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t ldx, int64_t
 inline void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t n_tok, float* y) {
   matmul(pool, w, x, w.cols, n_tok, y, w.rows);
 }
+// Activations quantised to q8_0 once, with what the integer GEMM needs per block (the scale as f32, the sum of the
+// quants), for several products of the same input: an MLP's gate and up projections, q_a and kv_a, every expert a
+// token is routed to. A product gets exactly the bits it gets quantising the input itself.
+struct Q8Batch {
+  std::vector<BlockQ8_0> q;  // n_tok rows of K / 32 blocks
+  std::vector<float> d;
+  std::vector<int32_t> sum;
+  int64_t n_tok = 0, K = 0;
+};
+// Whether products of w take a Q8Batch: w is held as Q8_0 panels (model/repack.h).
+inline bool takes_q8_batch(const Mat& w) { return w.panels(); }
+// Quantises n_tok rows of x (K wide, ldx apart; K a multiple of 32), split by tokens across `pool` when it is given
+// and the batch is large enough to repay it.
+void quantize_batch(ThreadPool* pool, const float* x, int64_t ldx, int64_t n_tok, int64_t K, Q8Batch& out);
+// dst = rows rows[0..n) of src.
+void gather_batch(const Q8Batch& src, const int64_t* rows, int64_t n, Q8Batch& dst);
+// y = w x for a quantised batch; w must take it (takes_q8_batch) and be x.K wide.
+void matmul(ThreadPool& pool, const Mat& w, const Q8Batch& x, float* y, int64_t ldy);
+void matmul_serial(const Mat& w, const Q8Batch& x, float* y, int64_t ldy);
+
 // Serial forms (scratch space is per thread, inside).
 void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy);
 // y[t][c] = sum_r w[r][c] * x[t][r]: the transpose of w applied, without materialising it.

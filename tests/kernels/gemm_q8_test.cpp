@@ -201,7 +201,8 @@ namespace {
 // A Q8_0 matrix held as panels (model/repack.h) multiplies like the stored rows: every output within the block
 // bound of the double product of what the blocks hold (as above), serial and pooled, for 1..40 tokens and for a
 // slice at a panel boundary; and a token's result has the same bits whatever other tokens share the product
-// (continuous batching gives a sequence what it gets alone).
+// (continuous batching gives a sequence what it gets alone), and whether its activations come quantised (Q8Batch,
+// gathered rows) or as f32.
 void check_repacked(KernelChoice choice) {
   ASSERT_TRUE(select_kernels(choice));
   set_quantized_activations(true);
@@ -231,6 +232,24 @@ void check_repacked(KernelChoice choice) {
       matmul(pool, p, x.data(), n_tok, y.data());
       matmul_serial(p, x.data(), K, n_tok, ys.data(), rows);
       ASSERT_EQ(y, ys) << "pooled and serial differ, " << rows << "x" << K << ", " << n_tok << " tokens";
+      // Quantised once (Q8Batch, pooled or not) for several products: the same bits; gathered rows, each its own.
+      Q8Batch xb, xb1, picked;
+      quantize_batch(&pool, x.data(), K, n_tok, K, xb);
+      quantize_batch(nullptr, x.data(), K, n_tok, K, xb1);
+      ASSERT_TRUE(takes_q8_batch(p) && !takes_q8_batch(m));
+      std::vector<float> yb(y.size()), yb1(y.size());
+      matmul(pool, p, xb, yb.data(), rows);
+      matmul_serial(p, xb1, yb1.data(), rows);
+      ASSERT_EQ(yb, y) << "a Q8Batch product differs, " << n_tok << " tokens";
+      ASSERT_EQ(yb1, y) << "a serially quantised Q8Batch product differs, " << n_tok << " tokens";
+      std::vector<int64_t> order(static_cast<size_t>(n_tok));
+      for (int64_t t = 0; t < n_tok; ++t) order[size_t(t)] = (t * 7 + 3) % n_tok;  // any order, rows repeated
+      gather_batch(xb, order.data(), n_tok, picked);
+      std::vector<float> yg(y.size());
+      matmul_serial(p, picked, yg.data(), rows);
+      for (int64_t t = 0; t < n_tok; ++t)
+        for (int64_t r = 0; r < rows; ++r)
+          ASSERT_EQ(yg[size_t(t * rows + r)], y[size_t(order[size_t(t)] * rows + r)]) << "gathered row " << t;
       std::vector<BlockQ8_0> xq(static_cast<size_t>(nb));
       for (int64_t t = 0; t < n_tok; ++t) {
         matmul(pool, p, x.data() + t * K, 1, y1.data());

@@ -7,6 +7,7 @@
 #include "model/deepseek/config.h"
 #include "model/deepseek/weights.h"
 #include "model/model.h"
+#include "model/ops.h"
 #include "model/repack.h"
 
 namespace seek {
@@ -83,8 +84,10 @@ class DeepseekModel : public Model {
 };
 
 // out[t] = w2 (silu(w1 x[t]) * w3 x[t]) for n tokens (the dense FFN, shared and routed experts); products split
-// across `pool`, or all on the calling thread when pool is null.
-void swiglu_mlp(const MlpWeights& m, ThreadPool* pool, const float* x, int64_t n, float* out);
+// across `pool`, or all on the calling thread when pool is null. w1 and w3 held as panels share one quantisation
+// of x: `xq` when the caller has it already (x quantised, n rows), else made here.
+void swiglu_mlp(const MlpWeights& m, ThreadPool* pool, const float* x, int64_t n, float* out,
+                const Q8Batch* xq = nullptr);
 
 Result<std::unique_ptr<Model>> load_deepseek(std::shared_ptr<GgufFile> file);
 

@@ -57,21 +57,30 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
 
   // q: (n, H * qk)
   std::vector<float> q(static_cast<size_t>(n * H * qk));
+  // The products of h held as panels share one quantisation of it.
+  const Mat& wq_in = c.q_lora_rank > 0 ? a.wq_a : a.wq;
+  const bool shared_q8 = takes_q8_batch(wq_in) && takes_q8_batch(a.wkv_a);
+  Q8Batch hq;
+  if (shared_q8) quantize_batch(&pool, h, c.dim, n, c.dim, hq);
   if (c.q_lora_rank > 0) {
     std::vector<float> qa(static_cast<size_t>(n * c.q_lora_rank));
-    matmul(pool, a.wq_a, h, n, qa.data());
+    if (shared_q8) matmul(pool, a.wq_a, hq, qa.data(), c.q_lora_rank);
+    else matmul(pool, a.wq_a, h, n, qa.data());
     for (int64_t t = 0; t < n; ++t) {
       float* row = qa.data() + t * c.q_lora_rank;
       rmsnorm(row, a.q_norm.data(), c.q_lora_rank, c.rms_eps, row);
     }
     matmul(pool, a.wq_b, qa.data(), n, q.data());
+  } else if (shared_q8) {
+    matmul(pool, a.wq, hq, q.data(), H * qk);
   } else {
     matmul(pool, a.wq, h, n, q.data());
   }
 
   // [c_kv, k_rope] = wkv_a h; c_kv normalised, k_rope rotated; both go to the cache.
   std::vector<float> kva(static_cast<size_t>(n * W));
-  matmul(pool, a.wkv_a, h, n, kva.data());
+  if (shared_q8) matmul(pool, a.wkv_a, hq, kva.data(), W);
+  else matmul(pool, a.wkv_a, h, n, kva.data());
   for (const Segment& sg : segs) {
     for (int64_t i = 0; i < sg.n; ++i) {
       const int64_t t = sg.begin + i, pos = sg.n_past + i;

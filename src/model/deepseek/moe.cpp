@@ -61,12 +61,25 @@ void route(const DeepseekConfig& c, const float* logits, const std::vector<float
   }
 }
 
-void swiglu_mlp(const MlpWeights& m, ThreadPool* pool, const float* x, int64_t n, float* out) {
+void swiglu_mlp(const MlpWeights& m, ThreadPool* pool, const float* x, int64_t n, float* out, const Q8Batch* xq) {
   const int64_t inter = m.w1.rows, dim = m.w1.cols;
   thread_local std::vector<float> g, u;  // this thread's scratch, reused across calls
+  thread_local Q8Batch mine;
   g.resize(size_t(n * inter));
   u.resize(size_t(n * inter));
-  if (pool) {
+  if (takes_q8_batch(m.w1) && takes_q8_batch(m.w3)) {
+    if (xq == nullptr) {
+      quantize_batch(pool, x, dim, n, dim, mine);
+      xq = &mine;
+    }
+    if (pool) {
+      matmul(*pool, m.w1, *xq, g.data(), inter);
+      matmul(*pool, m.w3, *xq, u.data(), inter);
+    } else {
+      matmul_serial(m.w1, *xq, g.data(), inter);
+      matmul_serial(m.w3, *xq, u.data(), inter);
+    }
+  } else if (pool) {
     matmul(*pool, m.w1, x, n, g.data());
     matmul(*pool, m.w3, x, n, u.data());
   } else {
@@ -91,8 +104,16 @@ constexpr int64_t kWholeExpertsPerThread = 4;
 void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, int64_t n, float* out) const {
   const DeepseekConfig& c = config;
   const int64_t E = c.n_routed_experts, dim = c.dim;
+  // Held as panels, the router, the shared expert and every routed expert take one quantisation of h: each expert
+  // gathers its tokens' quantised rows, where each of its gate and up projections quantised them again before (for
+  // V3, 2 x 8 routed + 2 shared + 1 router quantisations of every token become one).
+  bool shared_q8 = true;
+  for (int64_t e = 0; e < E && shared_q8; ++e) shared_q8 = takes_q8_batch(m.expert(e).w1) && takes_q8_batch(m.expert(e).w3);
+  Q8Batch hq;
+  if (shared_q8) quantize_batch(&pool, h, dim, n, dim, hq);
   std::vector<float> logits(static_cast<size_t>(n * E));
-  matmul(pool, m.gate, h, n, logits.data());
+  if (shared_q8 && takes_q8_batch(m.gate)) matmul(pool, m.gate, hq, logits.data(), E);
+  else matmul(pool, m.gate, h, n, logits.data());
 
   // Group the batch by expert: for each expert, the tokens routed to it and their weights.
   std::vector<std::vector<std::pair<int64_t, float>>> by_expert(static_cast<size_t>(E));
@@ -103,7 +124,7 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   }
 
   if (!m.shared.w1.empty()) {
-    swiglu_mlp(m.shared, &pool, h, n, out);
+    swiglu_mlp(m.shared, &pool, h, n, out, shared_q8 && takes_q8_batch(m.shared.w1) ? &hq : nullptr);
   } else {
     std::fill(out, out + n * dim, 0.0f);
   }
@@ -112,9 +133,24 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   std::vector<int64_t> offset(static_cast<size_t>(E + 1), 0);
   for (int64_t e = 0; e < E; ++e) offset[size_t(e + 1)] = offset[size_t(e)] + int64_t(by_expert[size_t(e)].size());
   std::vector<float> ys(static_cast<size_t>(offset[size_t(E)] * dim));
-  auto gather = [&](int64_t e, float* xs) {
+  // Expert e's tokens as rows: quantised (xq) when the experts take them so, else as f32 (xs).
+  auto gather = [&](int64_t e, std::vector<float>& xs, Q8Batch& xq, std::vector<int64_t>& idx) {
     const auto& list = by_expert[size_t(e)];
-    for (size_t j = 0; j < list.size(); ++j) std::copy(h + list[j].first * dim, h + (list[j].first + 1) * dim, xs + j * dim);
+    if (shared_q8) {
+      idx.resize(list.size());
+      for (size_t j = 0; j < list.size(); ++j) idx[j] = list[j].first;
+      gather_batch(hq, idx.data(), int64_t(idx.size()), xq);
+      return;
+    }
+    xs.resize(list.size() * size_t(dim));
+    for (size_t j = 0; j < list.size(); ++j) std::copy(h + list[j].first * dim, h + (list[j].first + 1) * dim, xs.data() + j * dim);
+  };
+  auto run_expert = [&](int64_t e, ThreadPool* p, std::vector<float>& xs, Q8Batch& xq, std::vector<int64_t>& idx) {
+    gather(e, xs, xq, idx);
+    const int64_t ne = int64_t(by_expert[size_t(e)].size());
+    // With the quantised rows given, swiglu_mlp reads no f32 input.
+    swiglu_mlp(m.expert(e), p, shared_q8 ? nullptr : xs.data(), ne, ys.data() + offset[size_t(e)] * dim,
+               shared_q8 ? &xq : nullptr);
   };
   // Experts with a few tokens (decode, several sequences decoding together) are shared out whole between the
   // threads: one pass over each expert's weights by one thread, no synchronisation per product. So are all of them
@@ -138,21 +174,15 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     std::atomic<size_t> next{0};
     pool.run([&](int, int) {
       std::vector<float> xs;
-      for (size_t i = next.fetch_add(1); i < few.size(); i = next.fetch_add(1)) {
-        const int64_t e = few[i], ne = int64_t(by_expert[size_t(e)].size());
-        xs.resize(size_t(ne * dim));
-        gather(e, xs.data());
-        swiglu_mlp(m.expert(e), nullptr, xs.data(), ne, ys.data() + offset[size_t(e)] * dim);
-      }
+      Q8Batch xq;
+      std::vector<int64_t> idx;
+      for (size_t i = next.fetch_add(1); i < few.size(); i = next.fetch_add(1)) run_expert(few[i], nullptr, xs, xq, idx);
     });
   }
   std::vector<float> xs;
-  for (int64_t e : many) {
-    const int64_t ne = int64_t(by_expert[size_t(e)].size());
-    xs.resize(size_t(ne * dim));
-    gather(e, xs.data());
-    swiglu_mlp(m.expert(e), &pool, xs.data(), ne, ys.data() + offset[size_t(e)] * dim);
-  }
+  Q8Batch xq;
+  std::vector<int64_t> idx;
+  for (int64_t e : many) run_expert(e, &pool, xs, xq, idx);
   for (int64_t e = 0; e < E; ++e) {
     const auto& list = by_expert[size_t(e)];
     for (size_t j = 0; j < list.size(); ++j) {
