@@ -32,7 +32,7 @@ constexpr const char* kHelp =
     "  --hide-reasoning       start with R1's reasoning hidden (/think toggles it)\n"
     "  --no-color             no ANSI colours\n"
     "  -t, --threads N        threads (default: all cores)\n"
-    "  --kernels auto|ref|avx2|avx512, --mla naive|absorbed, --no-repack  as for seek run\n"
+    "  --kernels auto|ref|avx2|avx512, --mla auto|absorbed|expanded|naive, --no-repack  as for seek run\n"
     "On a terminal: type a message and Enter; end a line with \\ to go on, or put text between lines of \"\"\".\n"
     "Commands: /reset /system TEXT /save FILE /load FILE /think /help /exit. Ctrl-C stops a reply.\n"
     "Without a terminal: each input line is a user message (or the input is a JSON conversation), and the replies\n"

@@ -32,7 +32,7 @@ constexpr const char* kHelp =
     "  --json              print one JSON object instead of streaming text\n"
     "  --logits            with --json: add the logits of the prompt's last position (for testing)\n"
     "  --kernels auto|ref|avx2|avx512  kernel table (default auto: the best this CPU runs; ref: scalar)\n"
-    "  --mla naive|absorbed  attention form (default absorbed; naive is the reference)\n"
+    "  --mla auto|absorbed|expanded|naive  attention form: absorbed MLA, prefill chunks expanded per head (MHA)\n                      where cheaper (auto, the default), never (absorbed), always (expanded); naive is the reference\n"
     "  --f32-activations   multiply 8-bit weights with f32 activations instead of 8-bit ones (slower)\n"
     "  --no-repack         keep Q8_0 weights as stored rather than as integer-GEMM panels (see docs/ARCHITECTURE.md)\n";
 

@@ -36,7 +36,7 @@ constexpr const char* kHelp =
     "  --web-dir DIR          the chat page's files (default: $SEEK_WEB_DIR or the source tree's web/)\n"
     "  --no-web               do not serve the chat page\n"
     "  -t, --threads N        threads (default: all cores)\n"
-    "  --kernels auto|ref|avx2|avx512, --mla naive|absorbed, --no-repack  as for seek run\n";
+    "  --kernels auto|ref|avx2|avx512, --mla auto|absorbed|expanded|naive, --no-repack  as for seek run\n";
 
 std::string model_id_of(const std::string& path) {
   std::string name = path.substr(path.find_last_of('/') + 1);

@@ -63,8 +63,9 @@ Result<int> apply_common_options(const Args& a, Model* model, double* load_ms) {
   set_quantized_activations(!a.has("--f32-activations"));
   if (auto m = a.str("--mla")) {
     if (*m == "naive") model->options.mla = MlaMode::Naive;
-    else if (*m == "absorbed") model->options.mla = MlaMode::Absorbed;
-    else return err("option --mla must be naive or absorbed, got '%s'", m->c_str());
+    else if (*m == "absorbed") model->options.expand = ExpandedPrefill::Never;
+    else if (*m == "expanded") model->options.expand = ExpandedPrefill::Always;
+    else if (*m != "auto") return err("option --mla must be auto, absorbed, expanded or naive, got '%s'", m->c_str());
   }
   if (!a.has("--no-repack") && repack_available()) {
     const auto t0 = std::chrono::steady_clock::now();

@@ -2,7 +2,8 @@
 // A GGUF tensor with dims {ne0, ne1} is the matrix of ne1 rows of ne0 elements.
 // A Q8_0 matrix may instead be held repacked for the integer GEMM (MatLayout::Q8Panels, see model/repack.h):
 // panels of kGemmPanelRows rows in the kernels' packed form (kernels.h: pack_q8_0_panel), the same bytes per row;
-// such a view has no addressable rows and only matmul reads it.
+// such a view has no addressable rows: matmul reads its panels, and the few ops that need a row as f32 (a transposed
+// product, the expanded attention's W_uk) unpack it (kernels.h: q8_0_panel_row).
 #pragma once
 
 #include <cstddef>

@@ -108,6 +108,9 @@ constexpr int64_t kGemmPanelRows = 32;
 // Bytes of one packed Q8_0 panel of kGemmPanelRows rows of K values: per block, 32 x 32 weight bytes + 32 f16
 // scales (as many as the 32 rows take stored).
 constexpr size_t q8_0_panel_bytes(int64_t K) { return size_t(K / 32) * (32 * 32 + 32 * 2); }
+// Row r (< 32) of a packed Q8_0 panel back as its K / 32 blocks: the inverse of pack_q8_0_panel for that row (the
+// layout is the same for every kernel table).
+void q8_0_panel_row(const uint8_t* panel, int64_t K, int r, BlockQ8_0* out);
 
 // Auto: the best table the CPU runs (AVX-512, else AVX2, else ref); the others force one (an error on a CPU that
 // lacks it is the caller's to report: select_kernels returns null then).

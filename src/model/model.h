@@ -33,8 +33,14 @@ struct SeqChunk {
   float* logits = nullptr;
 };
 
+// How absorbed MLA attends over a prefill chunk: Auto takes the expanded (MHA) form, keys and values expanded from
+// the cached latents per head, where it costs fewer multiply-adds (a chunk that is most of its context), else the
+// absorbed form over the latents; Never and Always force one.
+enum class ExpandedPrefill { Auto, Never, Always };
+
 struct ForwardOptions {
   MlaMode mla = MlaMode::Absorbed;
+  ExpandedPrefill expand = ExpandedPrefill::Auto;
 };
 
 class Model {

@@ -17,13 +17,6 @@ static_assert(kPanelRows == kGemmPanelRows);
 
 namespace {
 
-// A Q8Panels matrix reached by an op that reads rows: a bug in whoever repacked it (model/repack.h lists the
-// matrices only matmul reads).
-[[noreturn]] void die_panels(const char* what) {
-  std::fprintf(stderr, "internal error: %s of a weight matrix held as Q8_0 panels\n", what);
-  std::abort();
-}
-
 // A quantised batch given to a product that does not take it (takes_q8_batch), or of another width.
 [[noreturn]] void die_panels_contract() {
   std::fprintf(stderr, "internal error: a q8_0 batch given to a product that does not take it\n");
@@ -186,7 +179,13 @@ void gemm_q8_panels(const KernelTable& k, const Mat& w, const Q8Batch& xt, int64
 
 // Row r of w as f32, for every stored type (FP8 rows take their block scales along).
 void dequant_row(const KernelTable& k, const Mat& w, int64_t r, float* dst) {
-  if (w.panels()) die_panels("a row read");
+  if (w.panels()) {  // the row's blocks unpacked from its panel
+    thread_local std::vector<BlockQ8_0> blocks;
+    blocks.resize(size_t(w.cols / kQK8_0));
+    q8_0_panel_row(w.panel(r / kPanelRows), w.cols, int(r % kPanelRows), blocks.data());
+    k.of(GgmlType::Q8_0).dequant(reinterpret_cast<const uint8_t*>(blocks.data()), dst, w.cols);
+    return;
+  }
   if (w.type == GgmlType::F8_E4M3) k.dequant_f8_e4m3(w.row(r), w.row_scales(r), dst, w.cols);
   else k.of(w.type).dequant(w.row(r), dst, w.cols);
 }
@@ -248,7 +247,6 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
 }
 
 void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, float* y, int64_t ldy) {
-  if (w.panels()) die_panels("a transposed product");
   const KernelTable& k = kernels();
   float* row = scratch_floats(size_t(w.cols));
   for (int64_t t = 0; t < n_tok; ++t)
@@ -364,6 +362,8 @@ void swiglu(float* a, const float* b, int64_t n) { kernels().swiglu(a, b, n); }
 void softmax(float* x, int64_t n) { kernels().softmax(x, n); }
 
 void embedding_row(const Mat& emb, int64_t id, float* out) { dequant_row(kernels(), emb, id, out); }
+
+void row_f32(const Mat& w, int64_t r, float* out) { dequant_row(kernels(), w, r, out); }
 
 void attend_rows(const float* q, const float* rows, int64_t stride, int64_t n_rows, int64_t n, int64_t n_ctx,
                  float scale, float* scores, float* ctx) {

@@ -76,7 +76,9 @@ constexpr double kF32Tolerance = 2e-5;
 
 // A Q8_0 model (at `path`) with its weights repacked (model/repack.h) against the scalar reference on the stored
 // rows of a second copy: logits of an n_prompt-token prompt in one batch (2 threads) and token by token
-// (decode_threads), both within kF32Tolerance. The repacked model is left in *repacked for further checks.
+// (decode_threads), each within kF32Tolerance of the reference computed the same way (a batch and single tokens
+// may take different attention forms, whose q8_0 activations round at different points). The repacked model is
+// left in *repacked for further checks.
 inline void check_repacked_against_reference(const std::string& path, int n_prompt, int decode_threads,
                                              std::unique_ptr<Model>* repacked = nullptr) {
   auto ref_model = load_model(path);
@@ -85,11 +87,12 @@ inline void check_repacked_against_reference(const std::string& path, int n_prom
   const auto toks = prompt(n_prompt, int((*m)->n_vocab()));
   select_kernels(KernelChoice::Ref);
   const auto ref = run(**ref_model, toks, 2, false);
+  const auto ref_tokens = run(**ref_model, toks, 2, true);
   select_kernels(KernelChoice::Auto);
   ThreadPool pool(2);
   ASSERT_GT((*m)->repack_weights(pool).repacked_bytes, 0u) << "no Q8_0 matrix was repacked";
   EXPECT_LT(rel_diff(ref, run(**m, toks, 2, false)), kF32Tolerance);
-  EXPECT_LT(rel_diff(ref, run(**m, toks, decode_threads, true)), kF32Tolerance);
+  EXPECT_LT(rel_diff(ref_tokens, run(**m, toks, decode_threads, true)), kF32Tolerance);
   if (repacked) *repacked = std::move(*m);
 }
 

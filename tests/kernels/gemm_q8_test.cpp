@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -126,6 +127,28 @@ TEST(GemmQ8, Avx512PacksLikeReference) {
       ref_kernels().pack_q8_0_panel(w.data(), stride, rows, K, a.data());
       avx512_kernels()->pack_q8_0_panel(w.data(), stride, rows, K, b.data());
       ASSERT_EQ(a, b) << "K " << K << " rows " << rows;
+    }
+  }
+}
+
+// q8_0_panel_row gives each packed row back as the blocks it was packed from.
+TEST(GemmQ8, PanelRowsUnpackToTheStoredBlocks) {
+  std::mt19937 rng(6);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (int64_t K : {32, 96, 608}) {
+    const int rows = 32;
+    const size_t stride = size_t(K / 32) * sizeof(BlockQ8_0);
+    std::vector<uint8_t> w(size_t(rows) * stride);
+    std::vector<float> v(static_cast<size_t>(K));
+    for (int r = 0; r < rows; ++r) {
+      for (auto& x : v) x = nd(rng) * float(r + 1);
+      quantize_row_q8_0(v.data(), w.data() + size_t(r) * stride, K);
+    }
+    std::vector<uint8_t> panel(q8_0_panel_bytes(K)), back(stride);
+    kernels().pack_q8_0_panel(w.data(), stride, rows, K, panel.data());
+    for (int r = 0; r < rows; ++r) {
+      q8_0_panel_row(panel.data(), K, r, reinterpret_cast<BlockQ8_0*>(back.data()));
+      ASSERT_EQ(0, std::memcmp(back.data(), w.data() + size_t(r) * stride, stride)) << "K " << K << " row " << r;
     }
   }
 }

@@ -56,6 +56,37 @@ TEST_P(DeepseekPresets, AbsorbedMatchesNaiveMla) {
   EXPECT_LT(rel_diff(naive, absorbed), kF32Tolerance);
 }
 
+// Logits of every position with the prompt given in two chunks (the second continues the first's cache).
+std::vector<float> run_two_chunks(const Model& m, const std::vector<int32_t>& toks, size_t first) {
+  ThreadPool pool(2);
+  Session s(m, pool, 256);
+  std::vector<float> a, b;
+  EXPECT_TRUE(s.eval({toks.begin(), toks.begin() + long(first)}, true, a).ok());
+  EXPECT_TRUE(s.eval({toks.begin() + long(first), toks.end()}, true, b).ok());
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// A prefill chunk in the expanded (MHA) form and in the absorbed form gives the naive reference's logits, for a
+// first chunk and for one that continues a cache (positions 0..23, then 24..43).
+void check_prefill_forms(Model& m) {
+  const auto toks = prompt(44, int(m.n_vocab()));
+  m.options.mla = MlaMode::Naive;
+  const auto naive = run_two_chunks(m, toks, 24);
+  m.options.mla = MlaMode::Absorbed;
+  for (ExpandedPrefill e : {ExpandedPrefill::Always, ExpandedPrefill::Never, ExpandedPrefill::Auto}) {
+    m.options.expand = e;
+    EXPECT_LT(rel_diff(naive, run_two_chunks(m, toks, 24)), kF32Tolerance) << "prefill form " << int(e);
+  }
+  m.options.expand = ExpandedPrefill::Auto;
+}
+
+TEST_P(DeepseekPresets, ExpandedAndAbsorbedPrefillMatchNaiveMla) {
+  auto m = load_model(make_model(GetParam()));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  check_prefill_forms(**m);
+}
+
 TEST_P(DeepseekPresets, PrefillMatchesTokenByTokenDecode) {
   auto m = load_model(make_model(GetParam()));
   ASSERT_TRUE(m.ok()) << m.error().message;
@@ -115,6 +146,18 @@ TEST(DeepseekRepack, LatentUpProjectionSlicesAsPanels) {
   ASSERT_NO_FATAL_FAILURE(check_repacked_against_reference(path, 20, 2, &m));
   const auto& attn = static_cast<const DeepseekModel&>(*m).weights.blocks[0].attn;
   ASSERT_TRUE(attn.wk_b.panels() && attn.wv_b.panels());
+  // Each prefill form against the same form on the stored rows (same kernels: an ulp of difference in a softmax
+  // can move a q8_0 rounding of the context): the expanded one reads W_uk back from the panels and multiplies
+  // W_uv's panels with the cached latents quantised once. (Across forms, q8_0 activations are rounded at
+  // different points; the forms' agreement is checked in f32 above.)
+  auto stored = load_model(path);
+  ASSERT_TRUE(stored.ok());
+  const auto toks = prompt(44, int(m->n_vocab()));
+  for (ExpandedPrefill e : {ExpandedPrefill::Always, ExpandedPrefill::Never}) {
+    m->options.expand = (*stored)->options.expand = e;
+    const auto ref = run_two_chunks(**stored, toks, 24);
+    EXPECT_LT(rel_diff(ref, run_two_chunks(*m, toks, 24)), kF32Tolerance) << "prefill form " << int(e);
+  }
   std::filesystem::remove(path);
 }
 

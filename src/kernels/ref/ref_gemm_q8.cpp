@@ -53,6 +53,15 @@ void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd,
 
 }  // namespace
 
+void q8_0_panel_row(const uint8_t* panel, int64_t K, int r, BlockQ8_0* out) {
+  for (int64_t b = 0; b < K / kQK8_0; ++b) {
+    const uint8_t* pb = panel + size_t(b) * kBlockBytes;
+    const uint8_t* half = pb + size_t(r / kHalf) * kHalfBytes;
+    for (int k = 0; k < kQK8_0; ++k) out[b].qs[k] = int8_t(half[(k / 4) * 64 + (r % kHalf) * 4 + k % 4] - 128);
+    std::memcpy(&out[b].d, pb + 2 * kHalfBytes + size_t(r) * 2, 2);
+  }
+}
+
 void register_ref_gemm_q8(KernelTable& t) {
   t.pack_q8_0_panel = pack;
   t.gemm_q8_0_panel = gemm;

@@ -47,6 +47,26 @@ void add_block(BlockWeights& b, bool slices_as_panels, std::vector<Mat*>& out) {
 
 }  // namespace
 
+void DeepseekModel::make_uk(MlaWeights& a, ThreadPool& pool) const {
+  const DeepseekConfig& c = config;
+  if (a.wk_b.empty() || !a.uk.empty()) return;
+  const int64_t H = c.n_heads, nope = c.qk_nope_head_dim, R = c.kv_lora_rank;
+  a.uk_data.resize(size_t(H * nope * R));
+  pool.run([&](int ti, int nt) {
+    std::vector<float> row(static_cast<size_t>(nope));
+    for (int64_t h = ti; h < H; h += nt)
+      for (int64_t j = 0; j < R; ++j) {  // row j of head h's W_uk^T is column j of its W_uk
+        row_f32(a.wk_b, h * R + j, row.data());
+        for (int64_t i = 0; i < nope; ++i) a.uk_data[size_t((h * nope + i) * R + j)] = row[size_t(i)];
+      }
+  });
+  a.uk.type = GgmlType::F32;
+  a.uk.rows = H * nope;
+  a.uk.cols = R;
+  a.uk.row_stride = size_t(R) * sizeof(float);
+  a.uk.data = reinterpret_cast<const uint8_t*>(a.uk_data.data());
+}
+
 Model::RepackReport DeepseekModel::repack_weights(ThreadPool& pool, size_t max_bytes,
                                                   const RepackProgress& progress) {
   std::vector<Mat*> mats;
@@ -61,6 +81,12 @@ Model::RepackReport DeepseekModel::repack_weights(ThreadPool& pool, size_t max_b
   }
   const MappedFile* map = file && file->mapping ? file->mapping.get() : nullptr;
   packed = repack_q8_0(mats, pool, map ? map->data() : nullptr, map ? map->size() : 0, max_bytes, progress);
+  // The expanded prefill's W_uk: attn_k_b holds its transpose, which a prefill would otherwise transpose per head
+  // and step (from panels, which unpack row by row). f32, 4 x the bytes of attn_k_b's Q8_0; exact.
+  if (packed.bytes > 0) {
+    for (BlockWeights& b : weights.blocks) make_uk(b.attn, pool);
+    for (MtpWeights& m : weights.mtp) make_uk(m.block.attn, pool);
+  }
   return {packed.bytes, packed.declined_bytes};
 }
 

@@ -21,17 +21,25 @@ struct MlaCache : ModelState {
   float* at(int64_t layer, int64_t pos) { return data.data() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
 };
 
-// One layer's cached latents packed for the batched absorbed attention of a prefill (mla_batched.cpp).
+// Keys and values packed for the batched attention of a prefill (mla_batched.cpp): one layer's cached latents
+// (absorbed form: keys [c_kv | k_rope], values c_kv) or one head's expanded keys and values (MHA form).
 struct LatentPanels {
-  int64_t n_kv = 0, W = 0, R = 0;
-  std::vector<float> scores;  // ceil(n_kv / 32) panels: 32 positions x W values, for S = X C^T
-  std::vector<float> values;  // ceil(R / 32) panels: 32 latent columns x n_kv positions, for ctx = P C[:, :R]
+  int64_t n_kv = 0, W = 0, R = 0;  // W: key width, R: value width
+  std::vector<float> scores;  // ceil(n_kv / 32) panels: 32 positions x W values, for S = X K^T
+  std::vector<float> values;  // ceil(R / 32) panels: 32 value columns x n_kv positions, for P V
 };
 void build_latent_panels(MlaCache& cache, int64_t layer, int64_t n_kv, int64_t R, ThreadPool& pool, LatentPanels& out);
 // One head, n tokens at positions n_past..: ctx (n x R) = softmax(scale * [q_abs | q_rope] C^T, causal) C[:, :R].
 // q_abs is n x R; q_rope rows are ld_rope apart.
 void attend_head_batched(const LatentPanels& lp, const float* q_abs, const float* q_rope, int64_t ld_rope, int64_t n,
                          int64_t n_past, int64_t rope_dim, float scale, float* ctx);
+// The same panels from row-major keys (n_kv x W, ldk apart) and values (n_kv x R, ldv apart), on this thread: the
+// expanded (MHA) form's per-head keys [W_uk c | k_rope] and values W_uv c.
+void build_head_panels(const float* keys, int64_t ldk, const float* vals, int64_t ldv, int64_t n_kv, int64_t W,
+                       int64_t R, LatentPanels& out);
+// n queries (W wide, ldx apart) at positions n_past..: out (n x R, ldo apart) = softmax(scale X K^T, causal) V.
+void attend_batched(const LatentPanels& lp, const float* x, int64_t ldx, int64_t n, int64_t n_past, float scale,
+                    float* out, int64_t ldo);
 
 // Interleaved (adjacent-pair) rotary embedding with YaRN frequency correction, as in DeepSeek's model.py.
 struct Rope {
@@ -81,6 +89,8 @@ class DeepseekModel : public Model {
   void attention(const MlaWeights& a, int64_t layer, const std::vector<Segment>& segs, ThreadPool& pool,
                  const float* h, int64_t n, float* out) const;
   void moe(const MoeWeights& m, ThreadPool& pool, const float* h, int64_t n, float* out) const;
+  // Fills a.uk (W_uk as f32) from attn_k_b, if the layer has it.
+  void make_uk(MlaWeights& a, ThreadPool& pool) const;
 };
 
 // out[t] = w2 (silu(w1 x[t]) * w3 x[t]) for n tokens (the dense FFN, shared and routed experts); products split

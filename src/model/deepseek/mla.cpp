@@ -46,6 +46,31 @@ void expand_key(const HeadProj& p, const float* x, int64_t ldx, int64_t n, float
   else matmul_serial(p.key, x, ldx, n, y, ldy);
 }
 
+// W_uk (nope rows of R) as f32 in `buf`, and a view of it: read from either layout (a matrix held as panels
+// unpacks its rows).
+Mat head_key_f32(const HeadProj& p, int64_t nope, int64_t R, std::vector<float>& buf) {
+  buf.resize(size_t(nope * R));
+  if (p.key_transposed) {  // W_uk^T's rows, then transposed in tiles that stay in L1
+    thread_local std::vector<float> rows;
+    rows.resize(size_t(R * nope));
+    for (int64_t j = 0; j < R; ++j) row_f32(p.key, j, rows.data() + j * nope);
+    constexpr int64_t T = 16;
+    for (int64_t j0 = 0; j0 < R; j0 += T)
+      for (int64_t i0 = 0; i0 < nope; i0 += T)
+        for (int64_t i = i0; i < std::min(nope, i0 + T); ++i)
+          for (int64_t j = j0; j < std::min(R, j0 + T); ++j) buf[size_t(i * R + j)] = rows[size_t(j * nope + i)];
+  } else {
+    for (int64_t i = 0; i < nope; ++i) row_f32(p.key, i, buf.data() + i * R);
+  }
+  Mat m;
+  m.type = GgmlType::F32;
+  m.rows = nope;
+  m.cols = R;
+  m.row_stride = size_t(R) * sizeof(float);
+  m.data = reinterpret_cast<const uint8_t*>(buf.data());
+  return m;
+}
+
 }  // namespace
 
 void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vector<Segment>& segs, ThreadPool& pool,
@@ -99,23 +124,40 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   }
   std::vector<float> o(static_cast<size_t>(n * H * V));
   const bool naive = options.mla == MlaMode::Naive;
-  if (naive && a.wk_b.panels()) {  // repack_weights was called in absorbed mode: W_uk^T is no longer readable
-    std::fprintf(stderr, "internal error: naive MLA chosen after the weights were repacked for absorbed MLA\n");
-    std::abort();
-  }
-  // Segments of a batch (prefill) take the GEMM form: the cache packed once, then per head two products.
+  // Segments of a batch (prefill) take a GEMM form. Absorbed: the cache packed once, then per head two products
+  // over the latents, W + R = 1088 multiply-adds per query, position and head for V3. Expanded (MHA): per head, the
+  // cached latents expanded to keys [W_uk c | k_rope] and values W_uv c ((nope + V) x R per position), then
+  // qk + V = 320 per query, position and head. Expanding costs per position what absorbing (W_uk^T into the queries,
+  // W_uv after the sum) costs per query, so a chunk that is most of its context takes the expanded form.
   constexpr int64_t kBatchedMin = 16;
+  auto expanded_form = [&](const Segment& sg) {
+    if (naive || sg.n < kBatchedMin || options.expand == ExpandedPrefill::Never) return false;
+    if (options.expand == ExpandedPrefill::Always) return true;
+    const int64_t n_kv = sg.n_past + sg.n, pairs = sg.n * (sg.n_past + (sg.n + 1) / 2);
+    return n_kv * (nope + V) * R + pairs * (qk + V) < sg.n * (nope + V) * R + pairs * (W + R);
+  };
+  std::vector<char> expanded(segs.size(), 0);
+  bool any_expanded = false;
   std::vector<LatentPanels> panels(segs.size());
-  for (size_t i = 0; i < segs.size(); ++i)
-    if (!naive && segs[i].n >= kBatchedMin)
-      build_latent_panels(*segs[i].cache, layer, segs[i].n_past + segs[i].n, R, pool, panels[i]);
+  std::vector<Q8Batch> latents_q8(segs.size());  // an expanded segment's cached latents, quantised once for W_uv
+  const bool uv_q8 = takes_q8_batch(head_proj(a, c, 0).value);
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const Segment& sg = segs[i];
+    if (expanded_form(sg)) {
+      expanded[i] = 1;
+      any_expanded = true;
+      if (uv_q8) quantize_batch(&pool, sg.cache->at(layer, 0), W, sg.n_past + sg.n, R, latents_q8[i]);
+    } else if (!naive && sg.n >= kBatchedMin) {
+      build_latent_panels(*sg.cache, layer, sg.n_past + sg.n, R, pool, panels[i]);
+    }
+  }
   // Absorbed attention token by token (decode, short chunks) is multi-query attention over the latent cache: all
   // heads' queries [q_abs | q_rope] meet the same rows, so they go together and each cached row is read once per
   // token (attend_rows_n) rather than once per head. Their queries are absorbed first, per head.
   std::vector<std::pair<size_t, int64_t>> by_row;  // (segment, token within it)
   if (!naive)
     for (size_t si = 0; si < segs.size(); ++si)
-      if (panels[si].scores.empty())
+      if (panels[si].scores.empty() && !expanded[si])
         for (int64_t t = 0; t < segs[si].n; ++t) by_row.push_back({si, t});
   const int64_t n_row = int64_t(by_row.size());
   bool any_batched = false;
@@ -125,7 +167,7 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   // W_uv itself: one parallel region for the whole attention instead of three.
   const int64_t n_groups = n_row > 0 ? std::min<int64_t>(H, (pool.size() + n_row - 1) / n_row) : 1;
   const int64_t per = (H + n_groups - 1) / n_groups;
-  const bool fused = n_groups > 1 && !any_batched;
+  const bool fused = n_groups > 1 && !any_batched && !any_expanded;
   std::vector<float> q_cat_all(static_cast<size_t>(n_row * H * W)), ctx_row(static_cast<size_t>(n_row * H * R));
   if (n_row > 0) {
     std::vector<float> q_nope(static_cast<size_t>(n_row * H * qk));
@@ -172,9 +214,18 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   // Per head: the batched segments' attention (their queries absorbed here), the token-by-token contexts gathered,
   // then W_uv for all n tokens at once, so a head's weights are read once per step however many sequences decode
   // together.
+  // Rows whose context W_uv maps to the head's output: all but the expanded segments' (theirs is in o already), in
+  // runs as long as the batch allows, so that a head's W_uv is read once for all the sequences decoding together.
+  std::vector<std::pair<int64_t, int64_t>> uv_runs;  // (first row, rows)
+  for (size_t si = 0; si < segs.size(); ++si) {
+    if (expanded[si]) continue;
+    if (!uv_runs.empty() && uv_runs.back().first + uv_runs.back().second == segs[si].begin) uv_runs.back().second += segs[si].n;
+    else uv_runs.push_back({segs[si].begin, segs[si].n});
+  }
   auto heads = [&](int ti, int nt) {
     std::vector<float> scores(static_cast<size_t>(max_kv));
-    std::vector<float> q_abs, ctx_all, keys, vals;
+    std::vector<float> q_abs, ctx_all, keys, vals, uk;
+    LatentPanels head_panels;
     if (naive) {
       keys.resize(size_t(max_kv * nope));
       vals.resize(size_t(max_kv * V));
@@ -185,11 +236,30 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
     for (int64_t hd = ti; hd < H; hd += nt) {
       const HeadProj p = head_proj(a, c, hd);
       if (!naive && any_batched) absorb_key(p, q.data() + hd * qk, H * qk, n, q_abs.data(), R);
+      Mat uk_mat;  // this head's W_uk (nope x R), found or made for the first expanded segment
       for (size_t si = 0; si < segs.size(); ++si) {
         const Segment& sg = segs[si];
         MlaCache& cache = *sg.cache;
         const int64_t n_kv = sg.n_past + sg.n;
         const float* q_head = q.data() + sg.begin * H * qk + hd * qk;  // row stride H * qk
+        if (expanded[si]) {
+          if (uk_mat.empty()) {
+            if (!p.key_transposed) uk_mat = p.key;  // attn_kv_b: W_uk's rows as stored
+            else if (!a.uk.empty()) uk_mat = a.uk.slice_rows(hd * nope, nope);
+            else uk_mat = head_key_f32(p, nope, R, uk);
+          }
+          keys.resize(size_t(n_kv * qk));
+          vals.resize(size_t(n_kv * V));
+          matmul_serial(uk_mat, cache.at(layer, 0), W, n_kv, keys.data(), qk);
+          for (int64_t s = 0; s < n_kv; ++s)
+            std::copy(cache.at(layer, s) + R, cache.at(layer, s) + W, keys.begin() + s * qk + nope);
+          if (uv_q8) matmul_serial(p.value, latents_q8[si], vals.data(), V);
+          else matmul_serial(p.value, cache.at(layer, 0), W, n_kv, vals.data(), V);
+          build_head_panels(keys.data(), qk, vals.data(), V, n_kv, qk, V, head_panels);
+          attend_batched(head_panels, q_head, H * qk, sg.n, sg.n_past, scale, o.data() + sg.begin * H * V + hd * V,
+                         H * V);
+          continue;
+        }
         if (!panels[si].scores.empty()) {
           attend_head_batched(panels[si], q_abs.data() + sg.begin * R, q_head + nope, H * qk, sg.n, sg.n_past,
                               rope_dim, scale, ctx_all.data() + sg.begin * R);
@@ -221,7 +291,9 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
           for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], vals.data() + s * V, ot, V);
         }
       }
-      if (!naive) matmul_serial(p.value, ctx_all.data(), R, n, o.data() + hd * V, H * V);
+      if (!naive)
+        for (const auto& [r0, nr] : uv_runs)
+          matmul_serial(p.value, ctx_all.data() + r0 * R, R, nr, o.data() + r0 * H * V + hd * V, H * V);
     }
   };
   // Split heads across threads unless the whole attention is too small to repay a parallel region.

@@ -59,27 +59,52 @@ void build_latent_panels(MlaCache& cache, int64_t layer, int64_t n_kv, int64_t R
   });
 }
 
-void attend_head_batched(const LatentPanels& lp, const float* q_abs, const float* q_rope, int64_t ld_rope, int64_t n,
-                         int64_t n_past, int64_t rope_dim, float scale, float* ctx) {
+void build_head_panels(const float* keys, int64_t ldk, const float* vals, int64_t ldv, int64_t n_kv, int64_t W,
+                       int64_t R, LatentPanels& out) {
+  const KernelTable& k = kernels();
+  out.n_kv = n_kv;
+  out.W = W;
+  out.R = R;
+  const int64_t nbs = blocks(n_kv), nbv = blocks(R);
+  out.scores.resize(size_t(nbs * W * P));
+  out.values.resize(size_t(nbv * n_kv * P));
+  thread_local std::vector<float> rows;
+  rows.resize(size_t(P * W));
+  for (int64_t b = 0; b < nbs; ++b) {
+    const int64_t s0 = b * P, nr = std::min(P, n_kv - s0);
+    for (int64_t i = 0; i < P; ++i) {
+      float* dst = rows.data() + i * W;
+      if (i < nr) std::copy(keys + (s0 + i) * ldk, keys + (s0 + i) * ldk + W, dst);
+      else std::fill(dst, dst + W, 0.0f);
+    }
+    k.pack_panel(rows.data(), W, out.scores.data() + b * W * P);
+  }
+  for (int64_t r = 0; r < nbv; ++r) {
+    float* panel = out.values.data() + r * n_kv * P;
+    const int64_t c0 = r * P, nc = std::min(P, R - c0);
+    for (int64_t s = 0; s < n_kv; ++s) {
+      std::copy(vals + s * ldv + c0, vals + s * ldv + c0 + nc, panel + s * P);
+      std::fill(panel + s * P + nc, panel + (s + 1) * P, 0.0f);
+    }
+  }
+}
+
+void attend_batched(const LatentPanels& lp, const float* x, int64_t ldx, int64_t n, int64_t n_past, float scale,
+                    float* out, int64_t ldo) {
   const KernelTable& k = kernels();
   const int64_t W = lp.W, R = lp.R, n_kv_all = n_past + n;
-  thread_local std::vector<float> x, s;
+  thread_local std::vector<float> s;
   for (int64_t t0 = 0; t0 < n; t0 += P) {
     const int64_t t1 = std::min(n, t0 + P), m = t1 - t0, n_kv = n_past + t1, ld = blocks(n_kv) * P;
-    // X rows: [q_abs | q_rope] of the chunk's tokens.
-    x.resize(size_t(m * W));
-    for (int64_t t = 0; t < m; ++t) {
-      std::copy(q_abs + (t0 + t) * R, q_abs + (t0 + t + 1) * R, x.begin() + t * W);
-      std::copy(q_rope + (t0 + t) * ld_rope, q_rope + (t0 + t) * ld_rope + rope_dim, x.begin() + t * W + R);
-    }
-    // S = X C^T over the position blocks this chunk can see.
+    const float* xc = x + t0 * ldx;
+    // S = X K^T over the position blocks this chunk can see.
     s.resize(size_t(m * ld));
     for (int64_t b = 0; b < blocks(n_kv); ++b) {
       const int64_t nr = std::min(P, n_kv_all - b * P);
       // Tokens before the first that sees position 32b need nothing from this block.
       const int64_t first = std::clamp(b * P - n_past - t0, int64_t(0), m);
       if (first < m)
-        k.gemm_panel(lp.scores.data() + b * W * P, W, x.data() + first * W, W, m - first, s.data() + first * ld + b * P,
+        k.gemm_panel(lp.scores.data() + b * W * P, W, xc + first * ldx, ldx, m - first, s.data() + first * ld + b * P,
                      ld, int(nr));
     }
     for (int64_t t = 0; t < m; ++t) {
@@ -89,11 +114,24 @@ void attend_head_batched(const LatentPanels& lp, const float* q_abs, const float
       softmax(row, len);
       std::fill(row + len, row + n_kv, 0.0f);
     }
-    // ctx = P C[:, :R]: the value panels' first n_kv positions.
+    // out = P V: the value panels' first n_kv positions.
     for (int64_t r = 0; r < blocks(R); ++r)
-      k.gemm_panel(lp.values.data() + r * lp.n_kv * P, n_kv, s.data(), ld, m, ctx + t0 * R + r * P, R,
+      k.gemm_panel(lp.values.data() + r * lp.n_kv * P, n_kv, s.data(), ld, m, out + t0 * ldo + r * P, ldo,
                    int(std::min(P, R - r * P)));
   }
+}
+
+void attend_head_batched(const LatentPanels& lp, const float* q_abs, const float* q_rope, int64_t ld_rope, int64_t n,
+                         int64_t n_past, int64_t rope_dim, float scale, float* ctx) {
+  const int64_t W = lp.W, R = lp.R;
+  thread_local std::vector<float> x;
+  // X rows: [q_abs | q_rope] of the tokens.
+  x.resize(size_t(n * W));
+  for (int64_t t = 0; t < n; ++t) {
+    std::copy(q_abs + t * R, q_abs + (t + 1) * R, x.begin() + t * W);
+    std::copy(q_rope + t * ld_rope, q_rope + t * ld_rope + rope_dim, x.begin() + t * W + R);
+  }
+  attend_batched(lp, x.data(), W, n, n_past, scale, ctx, R);
 }
 
 }  // namespace seek

@@ -26,6 +26,10 @@ struct MlaWeights {
   Mat wk_b;                  // n_heads blocks of (kv_lora_rank, qk_nope_head_dim)  newer files (attn_k_b)
   Mat wv_b;                  // n_heads blocks of (v_head_dim, kv_lora_rank)        newer files (attn_v_b)
   Mat wo;                    // (dim, n_heads * v_head_dim)
+  // With attn_k_b, W_uk itself (n_heads blocks of (qk_nope, kv_lora_rank)) as f32, made when the weights are
+  // repacked, for the expanded (MHA) prefill; empty otherwise (that prefill then transposes a head's slice itself).
+  std::vector<float> uk_data;
+  Mat uk;
 };
 
 // A SwiGLU MLP: w2(silu(w1 x) * w3 x).
