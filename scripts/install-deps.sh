@@ -10,7 +10,7 @@ APT_PACKAGES=(git g++ cmake ninja-build pkg-config libgtest-dev libbenchmark-dev
               python3 python3-torch python3-numpy python3-regex strace util-linux ca-certificates)
 command -v node >/dev/null && command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 # seek serve / chat: the HTTP library; curl and Debian's chromium for the server's tests.
-APT_PACKAGES+=(libcpp-httplib-dev curl chromium)
+APT_PACKAGES+=(libcpp-httplib-dev curl iproute2 chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -2,7 +2,10 @@
 // bodies in the API's shape, request counting, the page's static files, and the route table.
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -226,6 +229,30 @@ void HttpServer::install_routes() {
   post("/detokenize", [](ServerState& s, const Request&, Response& res, const std::string& b) { route_detokenize(s, res, b); });
 }
 
+namespace {
+
+// cpp-httplib (Debian's build is a shared library, so its CPPHTTPLIB_LISTEN_BACKLOG cannot be changed here) listens
+// with a backlog of 5: a burst of clients beyond it, 16 connecting at once while the cores are busy decoding, had
+// their SYNs dropped and retried a second later. Its listening socket is not exposed, so it is found among this
+// process's descriptors (listening, bound to `port`) and listen() is called again with a larger backlog, which
+// Linux applies to a socket already listening.
+void widen_listen_backlog(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof(addr);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int p = -1;
+    if (addr.ss_family == AF_INET) p = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    else if (addr.ss_family == AF_INET6) p = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (p == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
+}  // namespace
+
 Result<int> HttpServer::bind() {
   const ServerOptions& opt = state_->opt;
   int port = opt.port;
@@ -235,6 +262,7 @@ Result<int> HttpServer::bind() {
   } else if (!svr_->bind_to_port(opt.host, port)) {
     return err("cannot listen on %s:%d (in use, or not an address of this machine)", opt.host.c_str(), port);
   }
+  widen_listen_backlog(port);
   bound_port_ = port;
   return port;
 }

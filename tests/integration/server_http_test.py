@@ -67,6 +67,7 @@ def wait_until(pred, seconds=5.0):
 
 def main():
     harness.require(shutil.which("curl"), "curl")
+    harness.require(shutil.which("ss"), "ss (iproute2)")
     seek = harness.seek_binary()
     model = harness.model("v3-tiny")
     c = harness.Checks()
@@ -87,6 +88,10 @@ def main():
                  "--parallel", "2")
     srv.auth = AUTH
     u = srv.url
+    # A burst of clients connecting at once must not overflow the listen queue (cpp-httplib's default backlog of 5
+    # dropped SYNs under load, which clients retry a second later): ss shows a listening socket's backlog as Send-Q.
+    listen = subprocess.run(["ss", "-ltnH", f"sport = :{srv.port}"], capture_output=True, text=True).stdout.split()
+    c.check(len(listen) >= 3 and int(listen[2]) >= 128, "listen backlog of at least 128", " ".join(listen))
     out = curl(u + "/v1/chat/completions", "-H", "Authorization: Bearer " + KEY, "-H", "Content-Type: application/json",
                "-d", json.dumps(HELLO))
     full = json.loads(out)
