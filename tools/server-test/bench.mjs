@@ -2,12 +2,14 @@
 // p50/p99 time to first token. Starts its own server on loopback:
 //   seek gen-model v3-bench /tmp/b.gguf      (once; 2.2 GB)
 //   node tools/server-test/bench.mjs --seek build/seek --model /tmp/b.gguf [--threads 2] [--streams 1,4,16]
-//        [--requests 2] [--max-tokens 16] [--ctx 1024] [--rounds 3] [--batch N] [--json]
+//        [--requests 2] [--max-tokens 16] [--ctx 1024] [--rounds 3] [--batch N] [--membw PATH] [--json]
 // Each stream sends --requests requests one after another, each with a prompt of its own (no prefix reuse) and
 // max_tokens generated tokens (ignore_eos). Aggregate = all generated tokens / wall time of the level (prompt
 // processing included). Decode aggregate = streams x the median per-stream decode rate (tokens after the first /
 // time after the first), the steady-state throughput while every stream is generating.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 const arg = (name, def) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : def; };
 const seek = arg("--seek", "build/seek");
@@ -22,6 +24,17 @@ const asJson = process.argv.includes("--json");
 // figure is the median over the rounds: this VM's memory bandwidth moves between ~45 and ~78 GB/s from one
 // minute to the next, which moves a memory-bound single stream more than 16 compute-heavier ones.
 const rounds = Number(arg("--rounds", "3"));
+// This machine's read bandwidth, measured just before each level of each round (build/membw_bench, next to the seek
+// binary, when it is there) and printed beside the figures: it says which state a single stream ran in.
+const membw = arg("--membw", join(dirname(seek), "membw_bench"));
+function bandwidth() {
+  if (!existsSync(membw)) return null;
+  try {
+    const out = execFileSync(membw, [`--benchmark_filter=read_bandwidth/${threads}/`, "--benchmark_format=json",
+                                      "--benchmark_min_time=0.2"], { stdio: ["ignore", "pipe", "ignore"] });
+    return +(JSON.parse(out).benchmarks[0].bytes_per_second / 1e9).toFixed(1);
+  } catch { return null; }
+}
 
 const server = spawn(seek, ["serve", "-m", model, "--port", "0", "-t", threads, "--parallel", String(Math.max(...levels)),
                             "--queue", "64", "-c", ctx, ...(arg("--batch", "") ? ["--batch", arg("--batch", "")] : [])], { stdio: ["ignore", "ignore", "pipe"] });
@@ -74,6 +87,7 @@ try {
   const samples = new Map(levels.map((n) => [n, []]));
   for (let round = 0; round < rounds; ++round) {
     for (const n of levels) {
+      const bw = bandwidth();
       const t0 = performance.now();
       const runs = (await Promise.all(Array.from({ length: n }, async () => {
         const mine = [];
@@ -84,7 +98,7 @@ try {
       const tokens = runs.reduce((a, r) => a + r.tokens, 0);
       const ttfts = runs.map((r) => r.ttft);
       samples.get(n).push({ tokens, wall, prompt: runs[0].prompt, tokens_per_s: tokens / wall,
-                            decode: n * pct(runs.map((x) => x.decode), 0.5), ttfts });
+                            decode: n * pct(runs.map((x) => x.decode), 0.5), ttfts, bw });
     }
   }
   const med = (xs) => pct(xs, 0.5);
@@ -97,20 +111,26 @@ try {
                 tokens_per_s_rounds: ss.map((x) => +x.tokens_per_s.toFixed(1)),
                 prompt_tokens_each: ss[0].prompt,
                 decode_tokens_per_s: +med(ss.map((x) => x.decode)).toFixed(2),
-                ttft_p50_ms: Math.round(pct(ttfts, 0.5)), ttft_p99_ms: Math.round(pct(ttfts, 0.99)) };
+                ttft_p50_ms: Math.round(pct(ttfts, 0.5)), ttft_p99_ms: Math.round(pct(ttfts, 0.99)),
+                bandwidth_gb_s_rounds: ss.map((x) => x.bw) };
     results.push(r);
     if (!asJson) console.log(`${n} stream(s): ${r.tokens_per_s} tokens/s aggregate (median of ${rounds}: ` +
                              `${r.tokens_per_s_rounds.join(", ")}), decode ${r.decode_tokens_per_s} tokens/s, ` +
-                             `TTFT p50 ${r.ttft_p50_ms} ms, p99 ${r.ttft_p99_ms} ms`);
+                             `TTFT p50 ${r.ttft_p50_ms} ms, p99 ${r.ttft_p99_ms} ms` +
+                             (r.bandwidth_gb_s_rounds.every((b) => b !== null)
+                                ? `; memory bandwidth before each round ${r.bandwidth_gb_s_rounds.join(", ")} GB/s` : ""));
   }
   const base = results.find((r) => r.streams === 1);
   const top = results[results.length - 1];
   const summary = { model, threads: Number(threads), max_tokens: maxTokens, levels: results,
                     speedup: base ? +(top.tokens_per_s / base.tokens_per_s).toFixed(2) : null,
                     decode_speedup: base ? +(top.decode_tokens_per_s / base.decode_tokens_per_s).toFixed(2) : null };
+  // The ratio within each round (both levels measured minutes apart at most): with the bandwidth beside it.
+  if (base) summary.speedup_rounds = top === base ? [] : samples.get(top.streams).map((x, i) => +(x.tokens_per_s / samples.get(1)[i].tokens_per_s).toFixed(2));
   if (asJson) console.log(JSON.stringify(summary));
   else if (base) console.log(`${top.streams} streams / 1 stream: ${summary.speedup}x aggregate throughput, ` +
-                             `${summary.decode_speedup}x decode throughput (goal: >= 4x)`);
+                             `${summary.decode_speedup}x decode throughput (goal: >= 4x); per round ` +
+                             `${summary.speedup_rounds.join(", ")}`);
 } finally {
   server.kill("SIGTERM");
 }
