@@ -21,56 +21,27 @@ int64_t blocks(int64_t n) { return (n + P - 1) / P; }
 
 }  // namespace
 
-void build_latent_panels(MlaCache& cache, int64_t layer, int64_t n_kv, int64_t R, ThreadPool& pool,
-                         LatentPanels& out) {
-  const KernelTable& k = kernels();
-  const int64_t W = cache.width;
+namespace {
+
+// Sizes `out` for n_kv positions of keys W wide and values R wide.
+void size_panels(int64_t n_kv, int64_t W, int64_t R, LatentPanels& out) {
   out.n_kv = n_kv;
   out.W = W;
   out.R = R;
-  const int64_t nbs = blocks(n_kv), nbv = blocks(R);
-  out.scores.resize(size_t(nbs * W * P));
-  out.values.resize(size_t(nbv * n_kv * P));
-  pool.run([&](int ti, int nt) {
-    std::vector<float> tmp;
-    // Score panels: 32 cached positions as the panel's rows, k = the W latent values.
-    for (int64_t b = ti; b < nbs; b += nt) {
-      const int64_t s0 = b * P, nr = std::min(P, n_kv - s0);
-      const float* rows = cache.at(layer, s0);  // a layer's positions are consecutive rows of W floats
-      if (nr < P) {
-        tmp.assign(size_t(P * W), 0.0f);
-        std::copy(rows, rows + nr * W, tmp.begin());
-        rows = tmp.data();
-      }
-      k.pack_panel(rows, W, out.scores.data() + b * W * P);
-    }
-    // Value panels: 32 latent columns as the panel's rows, k = the positions (k-major: position s holds the
-    // 32 values cache(s)[32r .. 32r + 31]).
-    for (int64_t r = ti; r < nbv; r += nt) {
-      float* panel = out.values.data() + r * n_kv * P;
-      const int64_t c0 = r * P, nc = std::min(P, R - c0);
-      for (int64_t s = 0; s < n_kv; ++s) {
-        const float* src = cache.at(layer, s) + c0;
-        float* dst = panel + s * P;
-        std::copy(src, src + nc, dst);
-        std::fill(dst + nc, dst + P, 0.0f);
-      }
-    }
-  });
+  out.scores.resize(size_t(blocks(n_kv) * W * P));
+  out.values.resize(size_t(blocks(R) * n_kv * P));
 }
 
-void build_head_panels(const float* keys, int64_t ldk, const float* vals, int64_t ldv, int64_t n_kv, int64_t W,
-                       int64_t R, LatentPanels& out) {
+// Panels first, first + step, ... of both kinds (a thread's share): score panels hold 32 positions as the panel's
+// rows (k = the key's W values); value panels 32 value columns as rows, k = the positions (k-major: position s holds
+// the 32 values vals(s)[32r .. 32r + 31]).
+void pack_panels(const float* keys, int64_t ldk, const float* vals, int64_t ldv, int64_t first, int64_t step,
+                 LatentPanels& out) {
   const KernelTable& k = kernels();
-  out.n_kv = n_kv;
-  out.W = W;
-  out.R = R;
-  const int64_t nbs = blocks(n_kv), nbv = blocks(R);
-  out.scores.resize(size_t(nbs * W * P));
-  out.values.resize(size_t(nbv * n_kv * P));
+  const int64_t n_kv = out.n_kv, W = out.W, R = out.R;
   thread_local std::vector<float> rows;
   rows.resize(size_t(P * W));
-  for (int64_t b = 0; b < nbs; ++b) {
+  for (int64_t b = first; b < blocks(n_kv); b += step) {
     const int64_t s0 = b * P, nr = std::min(P, n_kv - s0);
     for (int64_t i = 0; i < P; ++i) {
       float* dst = rows.data() + i * W;
@@ -79,7 +50,7 @@ void build_head_panels(const float* keys, int64_t ldk, const float* vals, int64_
     }
     k.pack_panel(rows.data(), W, out.scores.data() + b * W * P);
   }
-  for (int64_t r = 0; r < nbv; ++r) {
+  for (int64_t r = first; r < blocks(R); r += step) {
     float* panel = out.values.data() + r * n_kv * P;
     const int64_t c0 = r * P, nc = std::min(P, R - c0);
     for (int64_t s = 0; s < n_kv; ++s) {
@@ -87,6 +58,22 @@ void build_head_panels(const float* keys, int64_t ldk, const float* vals, int64_
       std::fill(panel + s * P + nc, panel + (s + 1) * P, 0.0f);
     }
   }
+}
+
+}  // namespace
+
+void build_latent_panels(MlaCache& cache, int64_t layer, int64_t n_kv, int64_t R, ThreadPool& pool,
+                         LatentPanels& out) {
+  const int64_t W = cache.width;
+  size_panels(n_kv, W, R, out);
+  const float* rows = cache.at(layer, 0);  // a layer's positions are consecutive rows of W floats
+  pool.run([&](int ti, int nt) { pack_panels(rows, W, rows, W, ti, nt, out); });
+}
+
+void build_head_panels(const float* keys, int64_t ldk, const float* vals, int64_t ldv, int64_t n_kv, int64_t W,
+                       int64_t R, LatentPanels& out) {
+  size_panels(n_kv, W, R, out);
+  pack_panels(keys, ldk, vals, ldv, 0, 1, out);
 }
 
 void attend_batched(const LatentPanels& lp, const float* x, int64_t ldx, int64_t n, int64_t n_past, float scale,
