@@ -227,8 +227,7 @@ void matmul_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, flo
   }
   if (use_q8_gemm(k, w, n_tok)) {
     thread_local Q8Batch xt;
-    resize_tokens(xt, n_tok, K);
-    quantize_tokens(k, x, ldx, 0, n_tok, K, xt);
+    quantize_batch(nullptr, x, ldx, n_tok, K, xt);
     gemm_q8_rows(k, w, xt, n_tok, y, ldy);
     return;
   }
@@ -360,8 +359,6 @@ void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* o
 void swiglu(float* a, const float* b, int64_t n) { kernels().swiglu(a, b, n); }
 
 void softmax(float* x, int64_t n) { kernels().softmax(x, n); }
-
-void embedding_row(const Mat& emb, int64_t id, float* out) { dequant_row(kernels(), emb, id, out); }
 
 void row_f32(const Mat& w, int64_t r, float* out) { dequant_row(kernels(), w, r, out); }
 

@@ -48,9 +48,7 @@ void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* o
 void swiglu(float* a, const float* b, int64_t n);
 // In-place softmax over n values.
 void softmax(float* x, int64_t n);
-// Row `id` of an embedding matrix as f32.
-void embedding_row(const Mat& emb, int64_t id, float* out);
-// Row r of any weight matrix as f32 (a matrix held as panels unpacks it).
+// Row r of a weight matrix (an embedding, a projection) as f32; a matrix held as panels unpacks it.
 void row_f32(const Mat& w, int64_t r, float* out);
 // One query's attention over n_rows cached rows (`stride` floats apart): scores[s] = scale * (q . rows[s][0..n)),
 // softmax over them, then ctx[0..n_ctx) = sum_s scores[s] rows[s][0..n_ctx).

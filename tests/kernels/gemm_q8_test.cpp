@@ -29,6 +29,19 @@ Mat stored_rows(GgmlType t, int64_t rows, int64_t K, const uint8_t* data) {
   return m;
 }
 
+// `rows` rows of K values of type t, the values drawn by value(r) in row order and quantised row by row.
+template <class Value>
+std::vector<uint8_t> random_rows(GgmlType t, int64_t rows, int64_t K, Value value) {
+  const size_t stride = row_bytes(t, K);
+  std::vector<uint8_t> w(size_t(rows) * stride);
+  std::vector<float> v(static_cast<size_t>(K));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& e : v) e = value(r);
+    quantizer(t)(v.data(), w.data() + size_t(r) * stride, K);
+  }
+  return w;
+}
+
 struct Case {
   int rows;
   int64_t K;
@@ -117,12 +130,7 @@ TEST(GemmQ8, Avx512PacksLikeReference) {
   for (int64_t K : {32, 64, 96, 608}) {
     for (int rows : {1, 16, 17, 32}) {
       const size_t stride = size_t(K / 32) * sizeof(BlockQ8_0);
-      std::vector<uint8_t> w(size_t(rows) * stride);
-      std::vector<float> v(static_cast<size_t>(K));
-      for (int r = 0; r < rows; ++r) {
-        for (auto& x : v) x = nd(rng);
-        quantize_row_q8_0(v.data(), w.data() + size_t(r) * stride, K);
-      }
+      const auto w = random_rows(GgmlType::Q8_0, rows, K, [&](int64_t) { return nd(rng); });
       std::vector<uint8_t> a(q8_0_panel_bytes(K)), b(q8_0_panel_bytes(K));
       ref_kernels().pack_q8_0_panel(w.data(), stride, rows, K, a.data());
       avx512_kernels()->pack_q8_0_panel(w.data(), stride, rows, K, b.data());
@@ -138,12 +146,7 @@ TEST(GemmQ8, PanelRowsUnpackToTheStoredBlocks) {
   for (int64_t K : {32, 96, 608}) {
     const int rows = 32;
     const size_t stride = size_t(K / 32) * sizeof(BlockQ8_0);
-    std::vector<uint8_t> w(size_t(rows) * stride);
-    std::vector<float> v(static_cast<size_t>(K));
-    for (int r = 0; r < rows; ++r) {
-      for (auto& x : v) x = nd(rng) * float(r + 1);
-      quantize_row_q8_0(v.data(), w.data() + size_t(r) * stride, K);
-    }
+    const auto w = random_rows(GgmlType::Q8_0, rows, K, [&](int64_t r) { return nd(rng) * float(r + 1); });
     std::vector<uint8_t> panel(q8_0_panel_bytes(K)), back(stride);
     kernels().pack_q8_0_panel(w.data(), stride, rows, K, panel.data());
     for (int r = 0; r < rows; ++r) {
@@ -189,12 +192,8 @@ TEST(GemmQ8, RequantisedQ4KBatchStaysWithinEightBitError) {
   std::normal_distribution<float> nd(0.0f, 1.0f);
   const int64_t rows = 70, K = 512, n_tok = 9;
   const size_t stride = row_bytes(GgmlType::Q4_K, K);
-  std::vector<uint8_t> w(size_t(rows) * stride);
-  std::vector<float> v(static_cast<size_t>(K)), x(static_cast<size_t>(K * n_tok)), y(static_cast<size_t>(rows * n_tok));
-  for (int64_t r = 0; r < rows; ++r) {
-    for (auto& e : v) e = nd(rng);
-    quantizer(GgmlType::Q4_K)(v.data(), w.data() + size_t(r) * stride, K);
-  }
+  const auto w = random_rows(GgmlType::Q4_K, rows, K, [&](int64_t) { return nd(rng); });
+  std::vector<float> x(static_cast<size_t>(K * n_tok)), y(static_cast<size_t>(rows * n_tok));
   for (auto& e : x) e = nd(rng);
   Mat m = stored_rows(GgmlType::Q4_K, rows, K, w.data());
   ThreadPool pool(2);
@@ -234,12 +233,7 @@ void check_repacked(KernelChoice choice) {
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (const auto& [rows, K] : {std::pair<int64_t, int64_t>{70, 352}, {96, 2048}, {5, 32}}) {
     const size_t stride = row_bytes(GgmlType::Q8_0, K);
-    std::vector<uint8_t> w(size_t(rows) * stride);
-    std::vector<float> v(static_cast<size_t>(K));
-    for (int64_t r = 0; r < rows; ++r) {
-      for (auto& e : v) e = nd(rng) * std::exp(nd(rng));
-      quantize_row_q8_0(v.data(), w.data() + size_t(r) * stride, K);
-    }
+    const auto w = random_rows(GgmlType::Q8_0, rows, K, [&](int64_t) { return nd(rng) * std::exp(nd(rng)); });
     Mat m = stored_rows(GgmlType::Q8_0, rows, K, w.data());
     Mat p = m;
     ThreadPool pool(2);
@@ -366,12 +360,7 @@ TEST(GemmQ8, PreparedRowPassesGiveEachTokenItsOwnBits) {
   for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K}) {
     const int64_t rows = 70, K = 512;
     const size_t stride = row_bytes(type, K);
-    std::vector<uint8_t> w(size_t(rows) * stride);
-    std::vector<float> v(static_cast<size_t>(K));
-    for (int64_t r = 0; r < rows; ++r) {
-      for (auto& e : v) e = nd(rng);
-      quantizer(type)(v.data(), w.data() + size_t(r) * stride, K);
-    }
+    const auto w = random_rows(type, rows, K, [&](int64_t) { return nd(rng); });
     Mat m = stored_rows(type, rows, K, w.data());
     ThreadPool pool(2);
     std::vector<float> wr(static_cast<size_t>(rows * K));

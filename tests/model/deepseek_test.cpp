@@ -69,22 +69,17 @@ std::vector<float> run_two_chunks(const Model& m, const std::vector<int32_t>& to
 
 // A prefill chunk in the expanded (MHA) form and in the absorbed form gives the naive reference's logits, for a
 // first chunk and for one that continues a cache (positions 0..23, then 24..43).
-void check_prefill_forms(Model& m) {
-  const auto toks = prompt(44, int(m.n_vocab()));
-  m.options.mla = MlaMode::Naive;
-  const auto naive = run_two_chunks(m, toks, 24);
-  m.options.mla = MlaMode::Absorbed;
-  for (ExpandedPrefill e : {ExpandedPrefill::Always, ExpandedPrefill::Never, ExpandedPrefill::Auto}) {
-    m.options.expand = e;
-    EXPECT_LT(rel_diff(naive, run_two_chunks(m, toks, 24)), kF32Tolerance) << "prefill form " << int(e);
-  }
-  m.options.expand = ExpandedPrefill::Auto;
-}
-
 TEST_P(DeepseekPresets, ExpandedAndAbsorbedPrefillMatchNaiveMla) {
   auto m = load_model(make_model(GetParam()));
   ASSERT_TRUE(m.ok()) << m.error().message;
-  check_prefill_forms(**m);
+  const auto toks = prompt(44, int((*m)->n_vocab()));
+  (*m)->options.mla = MlaMode::Naive;
+  const auto naive = run_two_chunks(**m, toks, 24);
+  (*m)->options.mla = MlaMode::Absorbed;
+  for (ExpandedPrefill e : {ExpandedPrefill::Always, ExpandedPrefill::Never, ExpandedPrefill::Auto}) {
+    (*m)->options.expand = e;
+    EXPECT_LT(rel_diff(naive, run_two_chunks(**m, toks, 24)), kF32Tolerance) << "prefill form " << int(e);
+  }
 }
 
 TEST_P(DeepseekPresets, PrefillMatchesTokenByTokenDecode) {

@@ -53,12 +53,7 @@ void DeepseekModel::make_uk(MlaWeights& a, ThreadPool& pool) const {
   const int64_t H = c.n_heads, nope = c.qk_nope_head_dim, R = c.kv_lora_rank;
   a.uk_data.resize(size_t(H * nope * R));
   pool.run([&](int ti, int nt) {
-    std::vector<float> row(static_cast<size_t>(nope));
-    for (int64_t h = ti; h < H; h += nt)
-      for (int64_t j = 0; j < R; ++j) {  // row j of head h's W_uk^T is column j of its W_uk
-        row_f32(a.wk_b, h * R + j, row.data());
-        for (int64_t i = 0; i < nope; ++i) a.uk_data[size_t((h * nope + i) * R + j)] = row[size_t(i)];
-      }
+    for (int64_t h = ti; h < H; h += nt) key_from_transpose(a.wk_b.slice_rows(h * R, R), nope, R, a.uk_data.data() + h * nope * R);
   });
   a.uk.type = GgmlType::F32;
   a.uk.rows = H * nope;
@@ -133,7 +128,7 @@ void DeepseekModel::forward_multi(ThreadPool& pool, const SeqChunk* chunks, size
   std::vector<float> x(static_cast<size_t>(n * dim));
   for (size_t i = 0; i < n_chunks; ++i)
     for (int64_t t = 0; t < chunks[i].n; ++t)
-      embedding_row(weights.tok_embd, chunks[i].tokens[t], x.data() + (segs[i].begin + t) * dim);
+      row_f32(weights.tok_embd, chunks[i].tokens[t], x.data() + (segs[i].begin + t) * dim);
   for (int64_t l = 0; l < config.n_layers; ++l) block_forward(weights.blocks[size_t(l)], l, segs, pool, x.data(), n);
 
   // Only the rows whose logits are wanted go through the final norm and the head, in one batch.

@@ -41,6 +41,10 @@ void build_head_panels(const float* keys, int64_t ldk, const float* vals, int64_
 void attend_batched(const LatentPanels& lp, const float* x, int64_t ldx, int64_t n, int64_t n_past, float scale,
                     float* out, int64_t ldo);
 
+// One head's W_uk (nope rows of R) as f32 in out, from its slice of attn_k_b (W_uk^T: R rows of nope), whichever
+// way that slice is held.
+void key_from_transpose(const Mat& key_t, int64_t nope, int64_t R, float* out);
+
 // Interleaved (adjacent-pair) rotary embedding with YaRN frequency correction, as in DeepSeek's model.py.
 struct Rope {
   std::vector<double> freqs;  // one per pair

@@ -14,6 +14,17 @@
 
 namespace seek {
 
+void key_from_transpose(const Mat& key_t, int64_t nope, int64_t R, float* out) {
+  thread_local std::vector<float> rows;
+  rows.resize(size_t(R * nope));
+  for (int64_t j = 0; j < R; ++j) row_f32(key_t, j, rows.data() + j * nope);
+  constexpr int64_t T = 16;  // transposed in tiles that stay in L1
+  for (int64_t j0 = 0; j0 < R; j0 += T)
+    for (int64_t i0 = 0; i0 < nope; i0 += T)
+      for (int64_t i = i0; i < std::min(nope, i0 + T); ++i)
+        for (int64_t j = j0; j < std::min(R, j0 + T); ++j) out[size_t(i * R + j)] = rows[size_t(j * nope + i)];
+}
+
 namespace {
 
 // The per-head key (W_uk: qk_nope x kv_lora) and value (W_uv: v_head x kv_lora) up-projections as views into
@@ -50,15 +61,8 @@ void expand_key(const HeadProj& p, const float* x, int64_t ldx, int64_t n, float
 // unpacks its rows).
 Mat head_key_f32(const HeadProj& p, int64_t nope, int64_t R, std::vector<float>& buf) {
   buf.resize(size_t(nope * R));
-  if (p.key_transposed) {  // W_uk^T's rows, then transposed in tiles that stay in L1
-    thread_local std::vector<float> rows;
-    rows.resize(size_t(R * nope));
-    for (int64_t j = 0; j < R; ++j) row_f32(p.key, j, rows.data() + j * nope);
-    constexpr int64_t T = 16;
-    for (int64_t j0 = 0; j0 < R; j0 += T)
-      for (int64_t i0 = 0; i0 < nope; i0 += T)
-        for (int64_t i = i0; i < std::min(nope, i0 + T); ++i)
-          for (int64_t j = j0; j < std::min(R, j0 + T); ++j) buf[size_t(i * R + j)] = rows[size_t(j * nope + i)];
+  if (p.key_transposed) {
+    key_from_transpose(p.key, nope, R, buf.data());
   } else {
     for (int64_t i = 0; i < nope; ++i) row_f32(p.key, i, buf.data() + i * R);
   }
@@ -211,9 +215,6 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   std::vector<int64_t> row_of(static_cast<size_t>(n), -1);  // batch row -> its index in by_row
   for (int64_t i = 0; i < n_row; ++i) row_of[size_t(segs[by_row[size_t(i)].first].begin + by_row[size_t(i)].second)] = i;
 
-  // Per head: the batched segments' attention (their queries absorbed here), the token-by-token contexts gathered,
-  // then W_uv for all n tokens at once, so a head's weights are read once per step however many sequences decode
-  // together.
   // Rows whose context W_uv maps to the head's output: all but the expanded segments' (theirs is in o already), in
   // runs as long as the batch allows, so that a head's W_uv is read once for all the sequences decoding together.
   std::vector<std::pair<int64_t, int64_t>> uv_runs;  // (first row, rows)
@@ -222,6 +223,9 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
     if (!uv_runs.empty() && uv_runs.back().first + uv_runs.back().second == segs[si].begin) uv_runs.back().second += segs[si].n;
     else uv_runs.push_back({segs[si].begin, segs[si].n});
   }
+  // Per head: the expanded segments' attention, the batched segments' (their queries absorbed here), the
+  // token-by-token contexts gathered, then W_uv for those rows at once, so a head's weights are read once per step
+  // however many sequences decode together.
   auto heads = [&](int ti, int nt) {
     std::vector<float> scores(static_cast<size_t>(max_kv));
     std::vector<float> q_abs, ctx_all, keys, vals, uk;

@@ -137,7 +137,7 @@ void LlamaModel::forward(ModelState& state, ThreadPool& pool, const int32_t* tok
   const int64_t dim = config.dim, inter = config.inter_dim;
   std::vector<float> x(size_t(n * dim)), h(size_t(n * dim)), out(size_t(n * dim));
   std::vector<float> g(size_t(n * inter)), u(size_t(n * inter));
-  for (int64_t t = 0; t < n; ++t) embedding_row(weights.tok_embd, tokens[t], x.data() + t * dim);
+  for (int64_t t = 0; t < n; ++t) row_f32(weights.tok_embd, tokens[t], x.data() + t * dim);
   for (int64_t l = 0; l < config.n_layers; ++l) {
     const LlamaBlock& b = weights.blocks[size_t(l)];
     for (int64_t t = 0; t < n; ++t) rmsnorm(x.data() + t * dim, b.attn_norm.data(), dim, config.rms_eps, h.data() + t * dim);
