@@ -175,12 +175,6 @@ TEST(GemmQ8, Avx512QuantiserIsBitIdentical) {
   EXPECT_EQ(ties->qs[2], -3);   // -2.5 -> -3
 }
 
-}  // namespace
-}  // namespace seek
-
-namespace seek {
-namespace {
-
 // Batches of lower-bit weights (here Q4_K) are requantised to q8_0 for the integer GEMM (as the activations are).
 // Each 8-bit rounding moves a value by at most half a step of max|block|/127, so on random data the product stays
 // within a few 1/127 of sum |w x| of the exact double product of the dequantised weights and f32 activations; we
@@ -342,12 +336,6 @@ TEST(Repack, LeavesOtherMatricesAsStored) {
   EXPECT_FALSE(f32.panels());
   EXPECT_EQ(f32.data, bytes.data());
 }
-
-}  // namespace
-}  // namespace seek
-
-namespace seek {
-namespace {
 
 // Up to 16 tokens, a type with a prepared dot (here Q4_K and Q6_K, Q4_K_M's pair) reads each row once, in passes
 // of at most 8 tokens: every token gets exactly the bits it gets alone, pooled or serial, and the result stays

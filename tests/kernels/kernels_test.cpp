@@ -15,6 +15,13 @@
 namespace seek {
 namespace {
 
+// The scalar reference and, on a CPU that has it, the AVX-512 table.
+std::vector<const KernelTable*> ref_and_avx512() {
+  std::vector<const KernelTable*> tables = {&ref_kernels()};
+  if (cpu_has_avx512()) tables.push_back(avx512_kernels());
+  return tables;
+}
+
 std::vector<float> random_vec(size_t n, std::mt19937& rng, float scale = 1.0f) {
   std::normal_distribution<float> d(0.0f, scale);
   std::vector<float> v(n);
@@ -174,12 +181,6 @@ TEST(Kernels, AxpyAndDotF32MatchReference) {
   }
 }
 
-}  // namespace
-}  // namespace seek
-
-namespace seek {
-namespace {
-
 // The prefill GEMM (pack + panel multiply) against plain dot products, for odd row and token counts.
 TEST(Kernels, PackedPanelGemmMatchesDotProducts) {
   std::mt19937 rng(11);
@@ -212,12 +213,6 @@ TEST(Kernels, PackedPanelGemmMatchesDotProducts) {
   }
 }
 
-}  // namespace
-}  // namespace seek
-
-namespace seek {
-namespace {
-
 // q8_0 weights times q8_0-quantised activations: SIMD equals the reference up to float summation order, and both
 // stay within the activation-rounding error of the f32 dot product (each x rounds by at most d_x / 2).
 TEST(Kernels, Q8ActivationDotMatchesReference) {
@@ -240,18 +235,11 @@ TEST(Kernels, Q8ActivationDotMatchesReference) {
   }
 }
 
-}  // namespace
-}  // namespace seek
-
-namespace seek {
-namespace {
-
 // Decode attention's row kernels (every table that has them) against float64: scores within n·ε·Σ|q·r| of the
 // exact dot, the weighted sum within n_rows·ε·Σ|p·r| per value; rows that are strided slices of longer rows,
 // lengths with and without a partial vector, 0 to 9 rows.
 TEST(Kernels, AttentionRowKernelsMatchFloat64) {
-  std::vector<const KernelTable*> tables = {&ref_kernels()};
-  if (cpu_has_avx512()) tables.push_back(avx512_kernels());
+  std::vector<const KernelTable*> tables = ref_and_avx512();
   if (cpu_has_avx2() && avx2_kernels()) tables.push_back(avx2_kernels());
   std::mt19937 rng(5);
   std::normal_distribution<float> d(0, 1);
@@ -291,12 +279,6 @@ TEST(Kernels, AttentionRowKernelsMatchFloat64) {
     }
   }
 }
-
-}  // namespace
-}  // namespace seek
-
-namespace seek {
-namespace {
 
 // The many-query forms (several heads sharing the rows) give every query exactly the bits of the one-query
 // kernels (themselves checked against float64 above), write nothing past their outputs, and handle query counts
@@ -341,19 +323,11 @@ TEST(Kernels, ManyQueryAttentionKernelsGiveTheOneQueryBits) {
   }
 }
 
-}  // namespace
-}  // namespace seek
-
-namespace seek {
-namespace {
-
 // Softmax (every table) against float64: each probability within 6 ulp of the exact one (the f32 exponential's
 // ~2 ulp and the scaling) plus what rounding x - max to f32 moves it, arguments far below the maximum giving 0 as
-// expf does,
-// lengths with and without a partial vector.
+// expf does, lengths with and without a partial vector.
 TEST(Kernels, SoftmaxMatchesFloat64) {
-  std::vector<const KernelTable*> tables = {&ref_kernels()};
-  if (cpu_has_avx512()) tables.push_back(avx512_kernels());
+  std::vector<const KernelTable*> tables = ref_and_avx512();
   std::mt19937 rng(13);
   for (const KernelTable* k : tables) {
     ASSERT_TRUE(k->softmax) << k->name;
@@ -384,17 +358,10 @@ TEST(Kernels, SoftmaxMatchesFloat64) {
   }
 }
 
-}  // namespace
-}  // namespace seek
-
-namespace seek {
-namespace {
-
 // The SwiGLU gate (every table) against float64: silu(a) * b within 4 ulp of the exact value, including gates far
 // into both tails (where exp(-a) underflows or overflows) and lengths with and without a partial vector.
 TEST(Kernels, SwigluMatchesFloat64) {
-  std::vector<const KernelTable*> tables = {&ref_kernels()};
-  if (cpu_has_avx512()) tables.push_back(avx512_kernels());
+  std::vector<const KernelTable*> tables = ref_and_avx512();
   std::mt19937 rng(19);
   for (const KernelTable* k : tables) {
     ASSERT_TRUE(k->swiglu) << k->name;
