@@ -213,6 +213,39 @@ BENCHMARK_CAPTURE(prefill, q8_0_avx512, Table::Avx512)->Arg(64)->Unit(benchmark:
 BENCHMARK_CAPTURE(prefill, q8_0_avx2, Table::Avx2)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(prefill, q8_0_ref, Table::Ref)->Arg(64)->Unit(benchmark::kMillisecond);
 
+// Decode attention over the MLA latent cache as the absorbed form runs it: 16 heads' queries of 576 values
+// ([absorbed nope | rope]) meet the same cached rows (dot_rows_n), a softmax, then the weighted sum of the rows'
+// first 512 values (sum_rows_n). Arg: cached positions. hot: one sequence's rows, left in L2 between passes; else 64
+// sequences' rows in turn (~110 MiB at 768 positions), so each pass reads its rows from memory as decode does after
+// a layer's weights went through the caches. Reported as multiply-adds per second.
+void mla_decode_attention(benchmark::State& state, bool hot) {
+  const KernelTable* k = table(Table::Avx512);
+  if (!k || !k->dot_rows_n) {
+    state.SkipWithError("this CPU has no many-query attention kernels");
+    return;
+  }
+  constexpr int64_t H = 16, W = 576, R = 512;
+  const int64_t n_rows = state.range(0), n_seq = hot ? 1 : 64;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> d(0, 1);
+  std::vector<float> q(size_t(H * W)), rows(size_t(n_seq * n_rows * W)), scores(size_t(H * n_rows)), ctx(size_t(H * R));
+  for (auto& v : q) v = d(rng);
+  for (auto& v : rows) v = d(rng);
+  int64_t seq = 0;
+  for (auto _ : state) {
+    const float* r = rows.data() + seq * n_rows * W;
+    seq = (seq + 1) % n_seq;
+    k->dot_rows_n(q.data(), W, H, r, W, n_rows, W, 0.07f, scores.data(), n_rows);
+    for (int64_t h = 0; h < H; ++h) k->softmax(scores.data() + h * n_rows, n_rows);
+    k->sum_rows_n(scores.data(), n_rows, H, r, W, n_rows, R, ctx.data(), R);
+    benchmark::DoNotOptimize(ctx.data());
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()) * H * n_rows * (W + R));
+}
+
+BENCHMARK_CAPTURE(mla_decode_attention, hot_avx512, true)->Arg(192)->Arg(768)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(mla_decode_attention, streamed_avx512, false)->Arg(192)->Arg(768)->Unit(benchmark::kMicrosecond);
+
 
 }  // namespace
 }  // namespace seek

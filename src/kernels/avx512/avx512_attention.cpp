@@ -65,16 +65,19 @@ void dot_rows(const float* q, const float* rows, int64_t stride, int64_t n_rows,
 template <int NV>
 void sum_columns(const float* p, const float* rows, int64_t stride, int64_t n_rows, int64_t c0, __mmask16 last,
                  float* out) {
-  __m512 acc[NV];
+  __m512 acc[NV];  // in registers only with the loops over it unrolled first (see dot_4rows)
+#pragma GCC unroll 16
   for (int v = 0; v < NV; ++v) acc[v] = _mm512_setzero_ps();
   for (int64_t s = 0; s < n_rows; ++s) {
     const __m512 w = _mm512_set1_ps(p[s]);
     const float* r = rows + s * stride + c0;
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) {
       const __mmask16 m = v == NV - 1 ? last : __mmask16(0xFFFF);
       acc[v] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m, r + 16 * v), acc[v]);
     }
   }
+#pragma GCC unroll 16
   for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(out + c0 + 16 * v, v == NV - 1 ? last : __mmask16(0xFFFF), acc[v]);
 }
 
@@ -90,27 +93,39 @@ void sum_rows(const float* p, const float* rows, int64_t stride, int64_t n_rows,
 }
 
 // Scores of NQ queries against 4 rows at s: each row vector loaded once serves the NQ queries. Per query the sums
-// and their reduction are dot_rows' own (reduce4 over the 4 rows), so the bits are the same.
+// and their reduction are dot_rows' own (reduce4 over the 4 rows), so the bits are the same. The sums are named per
+// row, and the loops over queries are unrolled before GCC decides where the sums live: otherwise it keeps them on the
+// stack and stores every sum on every step (5x slower).
+template <int NQ>
+inline void dot_4rows_step(const float* q, int64_t ldq, const float* r, int64_t stride, int64_t k, __mmask16 m,
+                           const float* next, __m512* a0, __m512* a1, __m512* a2, __m512* a3) {
+  if (next)
+    for (int i = 0; i < 4; ++i) _mm_prefetch(reinterpret_cast<const char*>(next + i * stride + k), _MM_HINT_T0);
+  const __m512 r0 = _mm512_maskz_loadu_ps(m, r + k), r1 = _mm512_maskz_loadu_ps(m, r + stride + k);
+  const __m512 r2 = _mm512_maskz_loadu_ps(m, r + 2 * stride + k), r3 = _mm512_maskz_loadu_ps(m, r + 3 * stride + k);
+#pragma GCC unroll 16
+  for (int j = 0; j < NQ; ++j) {
+    const __m512 x = _mm512_maskz_loadu_ps(m, q + j * ldq + k);
+    a0[j] = _mm512_fmadd_ps(x, r0, a0[j]);
+    a1[j] = _mm512_fmadd_ps(x, r1, a1[j]);
+    a2[j] = _mm512_fmadd_ps(x, r2, a2[j]);
+    a3[j] = _mm512_fmadd_ps(x, r3, a3[j]);
+  }
+}
+
 template <int NQ>
 void dot_4rows(const float* q, int64_t ldq, const float* r, int64_t stride, int64_t n, float scale, float* out,
-               int64_t ldo) {
+               int64_t ldo, const float* next) {
   const int64_t full = n / 16 * 16;
   const __mmask16 tm = tail_mask(n);
-  __m512 a[NQ][4];
+  __m512 a0[NQ], a1[NQ], a2[NQ], a3[NQ];
+#pragma GCC unroll 16
+  for (int j = 0; j < NQ; ++j) a0[j] = a1[j] = a2[j] = a3[j] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < full; k += 16) dot_4rows_step<NQ>(q, ldq, r, stride, k, 0xFFFF, next, a0, a1, a2, a3);
+  if (tm) dot_4rows_step<NQ>(q, ldq, r, stride, full, tm, next, a0, a1, a2, a3);
+#pragma GCC unroll 16
   for (int j = 0; j < NQ; ++j)
-    for (int i = 0; i < 4; ++i) a[j][i] = _mm512_setzero_ps();
-  auto step = [&](int64_t k, __mmask16 m) {
-    __m512 rv[4];
-    for (int i = 0; i < 4; ++i) rv[i] = _mm512_maskz_loadu_ps(m, r + i * stride + k);
-    for (int j = 0; j < NQ; ++j) {
-      const __m512 x = _mm512_maskz_loadu_ps(m, q + j * ldq + k);
-      for (int i = 0; i < 4; ++i) a[j][i] = _mm512_fmadd_ps(x, rv[i], a[j][i]);
-    }
-  };
-  for (int64_t k = 0; k < full; k += 16) step(k, 0xFFFF);
-  if (tm) step(full, tm);
-  for (int j = 0; j < NQ; ++j)
-    _mm_storeu_ps(out + j * ldo, _mm_mul_ps(reduce4(a[j][0], a[j][1], a[j][2], a[j][3]), _mm_set1_ps(scale)));
+    _mm_storeu_ps(out + j * ldo, _mm_mul_ps(reduce4(a0[j], a1[j], a2[j], a3[j]), _mm_set1_ps(scale)));
 }
 
 void dot_rows_n(const float* q, int64_t ldq, int64_t n_q, const float* rows, int64_t stride, int64_t n_rows, int64_t n,
@@ -118,12 +133,15 @@ void dot_rows_n(const float* q, int64_t ldq, int64_t n_q, const float* rows, int
   int64_t s = 0;
   for (; s + 4 <= n_rows; s += 4) {  // 4 rows stay in L1 while every query meets them
     const float* r = rows + s * stride;
+    // The first pass over these rows also fetches the next 4 (the cache streams from memory: cold otherwise).
+    const float* next = s + 8 <= n_rows ? r + 4 * stride : nullptr;
     int64_t j = 0;
-    for (; j + 4 <= n_q; j += 4) dot_4rows<4>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo);
+    for (; j + 4 <= n_q; j += 4, next = nullptr)
+      dot_4rows<4>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo, next);
     switch (n_q - j) {
-      case 3: dot_4rows<3>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo); break;
-      case 2: dot_4rows<2>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo); break;
-      case 1: dot_4rows<1>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo); break;
+      case 3: dot_4rows<3>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo, next); break;
+      case 2: dot_4rows<2>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo, next); break;
+      case 1: dot_4rows<1>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo, next); break;
       default: break;
     }
   }
@@ -136,23 +154,26 @@ void dot_rows_n(const float* q, int64_t ldq, int64_t n_q, const float* rows, int
 template <int NQ>
 void sum_block(const float* p, int64_t ldp, const float* rows, int64_t stride, int64_t s0, int64_t s1, int64_t c0,
                __mmask16 m0, __mmask16 m1, float* out, int64_t ldo) {
-  __m512 a[NQ][2];
+  __m512 a0[NQ], a1[NQ];  // in registers only with the query loops unrolled first (see dot_4rows)
+#pragma GCC unroll 16
   for (int j = 0; j < NQ; ++j) {
-    a[j][0] = s0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, out + j * ldo + c0);
-    a[j][1] = s0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, out + j * ldo + c0 + 16);
+    a0[j] = s0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, out + j * ldo + c0);
+    a1[j] = s0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, out + j * ldo + c0 + 16);
   }
   for (int64_t s = s0; s < s1; ++s) {
     const float* r = rows + s * stride + c0;
     const __m512 r0 = _mm512_maskz_loadu_ps(m0, r), r1 = _mm512_maskz_loadu_ps(m1, r + 16);
+#pragma GCC unroll 16
     for (int j = 0; j < NQ; ++j) {
       const __m512 w = _mm512_set1_ps(p[j * ldp + s]);
-      a[j][0] = _mm512_fmadd_ps(w, r0, a[j][0]);
-      a[j][1] = _mm512_fmadd_ps(w, r1, a[j][1]);
+      a0[j] = _mm512_fmadd_ps(w, r0, a0[j]);
+      a1[j] = _mm512_fmadd_ps(w, r1, a1[j]);
     }
   }
+#pragma GCC unroll 16
   for (int j = 0; j < NQ; ++j) {
-    _mm512_mask_storeu_ps(out + j * ldo + c0, m0, a[j][0]);
-    _mm512_mask_storeu_ps(out + j * ldo + c0 + 16, m1, a[j][1]);
+    _mm512_mask_storeu_ps(out + j * ldo + c0, m0, a0[j]);
+    _mm512_mask_storeu_ps(out + j * ldo + c0 + 16, m1, a1[j]);
   }
 }
 
