@@ -21,9 +21,11 @@ class Sampler {
   int32_t sample(const float* logits, int64_t n_vocab);
 
  private:
+  size_t nucleus();  // top-p without top-k: sorts the best candidates first, returns how many take part
   SamplerParams p_;
   std::mt19937_64 rng_;
   std::vector<std::pair<float, int32_t>> cand_;
+  std::vector<double> mass_;  // nucleus()'s buckets
 };
 
 // Index of the largest logit (the lowest index among equals).

@@ -2,6 +2,7 @@
 #include "server/engine.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace seek::server {
 
@@ -222,8 +223,8 @@ void Engine::plan_step(std::vector<SeqChunk>& chunks, std::vector<Slot*>& owners
   rotate_ = (rotate_ + 1) % n_slots;
 }
 
-// After the forward pass: the chunk's ids are in the cache; a sequence whose prompt is done samples its next token.
-// Returns whether a token was generated.
+// After the forward pass: the chunk's ids are in the cache. Returns whether the sequence samples a token now (its
+// prompt is done).
 bool Engine::advance(Slot& s, const SeqChunk& c, Clock::time_point now) {
   s.cached.insert(s.cached.end(), c.tokens, c.tokens + c.n);
   const size_t n_prompt = s.job->spec.prompt.size();
@@ -232,18 +233,21 @@ bool Engine::advance(Slot& s, const SeqChunk& c, Clock::time_point now) {
     if (s.pos < n_prompt) return false;  // more of the prompt next step
     s.prompt_done = now;
   }
-  Delta d = s.gen->step(s.logits.data(), model_.n_vocab());
+  return true;
+}
+
+// The sampled token's text goes to the client; a finished reply ends here.
+void Engine::deliver(Slot& s, Delta d) {
   if (s.gen->finished()) {
     finish(s, std::move(d), s.gen->finish_reason());
-  } else {
-    s.pending = s.gen->next_token();
-    if (!d.empty()) {
-      Event e;
-      e.delta = std::move(d);
-      s.job->push(std::move(e));
-    }
+    return;
   }
-  return true;
+  s.pending = s.gen->next_token();
+  if (!d.empty()) {
+    Event e;
+    e.delta = std::move(d);
+    s.job->push(std::move(e));
+  }
 }
 
 void Engine::step() {
@@ -258,8 +262,24 @@ void Engine::step() {
   counters_->busy_us += std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count();
   ++counters_->steps;
 
-  int64_t generated = 0;
-  for (size_t i = 0; i < chunks.size(); ++i) generated += advance(*owners[i], chunks[i], t1);
+  std::vector<Slot*> sampling;
+  for (size_t i = 0; i < chunks.size(); ++i)
+    if (advance(*owners[i], chunks[i], t1)) sampling.push_back(owners[i]);
+  // Each sequence's sampling (a pass over the vocabulary's logits, more with top-p, log-probabilities or the JSON
+  // mask) depends on its own state only, so the sequences are shared out between the threads; what they produce is
+  // delivered afterwards, in order, from this thread.
+  std::vector<Delta> deltas(sampling.size());
+  auto sample = [&](size_t i) { deltas[i] = sampling[i]->gen->step(sampling[i]->logits.data(), model_.n_vocab()); };
+  if (sampling.size() > 1) {
+    std::atomic<size_t> next{0};
+    pool_.run([&](int, int) {
+      for (size_t i = next.fetch_add(1); i < sampling.size(); i = next.fetch_add(1)) sample(i);
+    });
+  } else if (!sampling.empty()) {
+    sample(0);
+  }
+  for (size_t i = 0; i < sampling.size(); ++i) deliver(*sampling[i], std::move(deltas[i]));
+  const int64_t generated = int64_t(sampling.size());
   counters_->generated += generated;
   if (opt_.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(opt_.step_delay_ms));
   int64_t kv = 0;

@@ -72,6 +72,7 @@ class Engine {
   void step();
   void plan_step(std::vector<SeqChunk>& chunks, std::vector<Slot*>& owners);
   bool advance(Slot& s, const SeqChunk& c, Clock::time_point now);
+  void deliver(Slot& s, Delta d);
   void finish(Slot& s, Delta delta, const std::string& reason);
   void finish_queued(const std::shared_ptr<Job>& job);
 
