@@ -7,7 +7,8 @@
 // max_tokens generated tokens (ignore_eos). Aggregate = all generated tokens / wall time of the level (prompt
 // processing included). Decode aggregate = streams x the median per-stream decode rate (tokens after the first /
 // time after the first), the steady-state throughput while every stream is generating.
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -27,12 +28,15 @@ const rounds = Number(arg("--rounds", "3"));
 // This machine's read bandwidth, measured just before each level of each round (build/membw_bench, next to the seek
 // binary, when it is there) and printed beside the figures: it says which state a single stream ran in.
 const membw = arg("--membw", join(dirname(seek), "membw_bench"));
-function bandwidth() {
+const execFileAsync = promisify(execFile);
+// Run without blocking the event loop: while a synchronous child ran, the HTTP client could not see the server close
+// an idle keep-alive connection (after 5 s) and sent the next request down it ("other side closed").
+async function bandwidth() {
   if (!existsSync(membw)) return null;
   try {
-    const out = execFileSync(membw, [`--benchmark_filter=read_bandwidth/${threads}/`, "--benchmark_format=json",
-                                      "--benchmark_min_time=0.2"], { stdio: ["ignore", "pipe", "ignore"] });
-    return +(JSON.parse(out).benchmarks[0].bytes_per_second / 1e9).toFixed(1);
+    const { stdout } = await execFileAsync(membw, [`--benchmark_filter=read_bandwidth/${threads}/`, "--benchmark_format=json",
+                                                  "--benchmark_min_time=0.2"]);
+    return +(JSON.parse(stdout).benchmarks[0].bytes_per_second / 1e9).toFixed(1);
   } catch { return null; }
 }
 
@@ -87,7 +91,7 @@ try {
   const samples = new Map(levels.map((n) => [n, []]));
   for (let round = 0; round < rounds; ++round) {
     for (const n of levels) {
-      const bw = bandwidth();
+      const bw = await bandwidth();
       const t0 = performance.now();
       const runs = (await Promise.all(Array.from({ length: n }, async () => {
         const mine = [];
@@ -131,6 +135,12 @@ try {
   else if (base) console.log(`${top.streams} streams / 1 stream: ${summary.speedup}x aggregate throughput, ` +
                              `${summary.decode_speedup}x decode throughput (goal: >= 4x); per round ` +
                              `${summary.speedup_rounds.join(", ")}`);
+} catch (e) {
+  // What the server said last, and whether it is still running, is what tells a server fault from a client one.
+  const state = server.exitCode !== null || server.signalCode !== null
+    ? `exited (${server.exitCode ?? server.signalCode})` : "still running";
+  console.error(`bench failed: ${e.cause?.message ?? e.message}; seek serve ${state}; its last output:\n${log.slice(-3000)}`);
+  process.exitCode = 1;
 } finally {
   server.kill("SIGTERM");
 }
