@@ -350,10 +350,34 @@ void matmul(ThreadPool& pool, const Mat& w, const Q8Batch& x, float* y, int64_t 
 }
 
 void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += double(x[i]) * double(x[i]);
+  // Four partial sums: one chain of dependent double adds took ~2 us a 2048-wide row (~5% of a prefill).
+  double part[4] = {0.0, 0.0, 0.0, 0.0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int j = 0; j < 4; ++j) part[j] += double(x[i + j]) * double(x[i + j]);
+  for (; i < n; ++i) part[0] += double(x[i]) * double(x[i]);
+  const double sum = (part[0] + part[1]) + (part[2] + part[3]);
   const float scale = 1.0f / std::sqrt(float(sum / double(n)) + eps);
-  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+  for (i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+}
+
+void parallel_rows(ThreadPool* pool, int64_t n, int64_t work_per_row, const std::function<void(int64_t, int64_t)>& fn) {
+  if (pool == nullptr || pool->size() == 1 || n < 2 || n * work_per_row < kParallelRowsWork) {
+    fn(0, n);
+    return;
+  }
+  pool->run([&](int ti, int nt) {
+    int64_t r0, r1;
+    ThreadPool::split(n, ti, nt, 1, &r0, &r1);
+    if (r0 < r1) fn(r0, r1);
+  });
+}
+
+void rmsnorm_rows(ThreadPool* pool, const float* x, int64_t ldx, const float* weight, int64_t n_rows, int64_t n,
+                  float eps, float* out, int64_t ldo) {
+  parallel_rows(pool, n_rows, n, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) rmsnorm(x + r * ldx, weight, n, eps, out + r * ldo);
+  });
 }
 
 void swiglu(float* a, const float* b, int64_t n) { kernels().swiglu(a, b, n); }

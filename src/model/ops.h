@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/tensor.h"
@@ -44,6 +45,13 @@ void matmul_t_serial(const Mat& w, const float* x, int64_t ldx, int64_t n_tok, f
 
 // out = x / sqrt(mean(x^2) + eps) * weight (the mean accumulated in double, as ggml does).
 void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out);
+// rmsnorm of n_rows rows (x rows ldx apart, out rows ldo apart; in place allowed), split across the pool's threads.
+void rmsnorm_rows(ThreadPool* pool, const float* x, int64_t ldx, const float* weight, int64_t n_rows, int64_t n,
+                  float eps, float* out, int64_t ldo);
+// fn(begin, end) over rows [0, n) split across the pool's threads, or once on this thread when there is no pool or
+// n * work_per_row (a rough count of operations) is too small to repay waking the workers.
+void parallel_rows(ThreadPool* pool, int64_t n, int64_t work_per_row, const std::function<void(int64_t, int64_t)>& fn);
+constexpr int64_t kParallelRowsWork = int64_t(1) << 15;
 // a[i] = silu(a[i]) * b[i]
 void swiglu(float* a, const float* b, int64_t n);
 // In-place softmax over n values.

@@ -95,10 +95,8 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
     std::vector<float> qa(static_cast<size_t>(n * c.q_lora_rank));
     if (shared_q8) matmul(pool, a.wq_a, hq, qa.data(), c.q_lora_rank);
     else matmul(pool, a.wq_a, h, n, qa.data());
-    for (int64_t t = 0; t < n; ++t) {
-      float* row = qa.data() + t * c.q_lora_rank;
-      rmsnorm(row, a.q_norm.data(), c.q_lora_rank, c.rms_eps, row);
-    }
+    rmsnorm_rows(&pool, qa.data(), c.q_lora_rank, a.q_norm.data(), n, c.q_lora_rank, c.rms_eps, qa.data(),
+                 c.q_lora_rank);
     matmul(pool, a.wq_b, qa.data(), n, q.data());
   } else if (shared_q8) {
     matmul(pool, a.wq, hq, q.data(), H * qk);
@@ -110,16 +108,20 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   std::vector<float> kva(static_cast<size_t>(n * W));
   if (shared_q8) matmul(pool, a.wkv_a, hq, kva.data(), W);
   else matmul(pool, a.wkv_a, h, n, kva.data());
-  for (const Segment& sg : segs) {
-    for (int64_t i = 0; i < sg.n; ++i) {
-      const int64_t t = sg.begin + i, pos = sg.n_past + i;
+  std::vector<size_t> seg_of(static_cast<size_t>(n));  // batch row -> its segment
+  for (size_t si = 0; si < segs.size(); ++si)
+    std::fill_n(seg_of.begin() + segs[si].begin, segs[si].n, si);
+  parallel_rows(&pool, n, W + H * rope_dim, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const Segment& sg = segs[seg_of[size_t(t)]];
+      const int64_t pos = sg.n_past + (t - sg.begin);
       float* dst = sg.cache->at(layer, pos);
       rmsnorm(kva.data() + t * W, a.kv_norm.data(), R, c.rms_eps, dst);
       std::copy(kva.data() + t * W + R, kva.data() + (t + 1) * W, dst + R);
       rope.apply(dst + R, 1, rope_dim, pos);
       rope.apply(q.data() + t * H * qk + nope, H, qk, pos);
     }
-  }
+  });
 
   int64_t max_kv = 0, work = 0;
   for (const Segment& sg : segs) {

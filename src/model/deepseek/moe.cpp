@@ -115,11 +115,15 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   if (shared_q8 && takes_q8_batch(m.gate)) matmul(pool, m.gate, hq, logits.data(), E);
   else matmul(pool, m.gate, h, n, logits.data());
 
-  // Group the batch by expert: for each expert, the tokens routed to it and their weights.
+  // Each token's choice (on the pool's threads), then the batch grouped by expert: for each expert, the tokens
+  // routed to it and their weights.
+  std::vector<Routing> routes(static_cast<size_t>(n));
+  parallel_rows(&pool, n, 16 * E, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) route(c, logits.data() + t * E, m.bias, routes[size_t(t)]);
+  });
   std::vector<std::vector<std::pair<int64_t, float>>> by_expert(static_cast<size_t>(E));
-  Routing r;
   for (int64_t t = 0; t < n; ++t) {
-    route(c, logits.data() + t * E, m.bias, r);
+    const Routing& r = routes[size_t(t)];
     for (size_t k = 0; k < r.experts.size(); ++k) by_expert[size_t(r.experts[k])].push_back({t, r.weights[k]});
   }
 
@@ -183,15 +187,34 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   Q8Batch xq;
   std::vector<int64_t> idx;
   for (int64_t e : many) run_expert(e, &pool, xs, xq, idx);
-  for (int64_t e = 0; e < E; ++e) {
-    const auto& list = by_expert[size_t(e)];
-    for (size_t j = 0; j < list.size(); ++j) {
-      float* o = out + list[j].first * dim;
-      const float w = list[j].second;
-      const float* y = ys.data() + (offset[size_t(e)] + int64_t(j)) * dim;
-      for (int64_t i = 0; i < dim; ++i) o[i] += w * y[i];
+  // Each token adds its experts' outputs in expert order (its rows of ys, listed per token), the tokens split
+  // across the threads.
+  std::vector<int64_t> first(static_cast<size_t>(n + 1), 0), slot(static_cast<size_t>(offset[size_t(E)]));
+  std::vector<float> weight(slot.size());
+  for (int64_t e = 0; e < E; ++e)
+    for (const auto& [t, w] : by_expert[size_t(e)]) ++first[size_t(t + 1)];
+  for (int64_t t = 0; t < n; ++t) first[size_t(t + 1)] += first[size_t(t)];
+  {
+    std::vector<int64_t> fill(first.begin(), first.end() - 1);
+    for (int64_t e = 0; e < E; ++e) {
+      const auto& list = by_expert[size_t(e)];
+      for (size_t j = 0; j < list.size(); ++j) {
+        const size_t at = size_t(fill[size_t(list[j].first)]++);
+        slot[at] = offset[size_t(e)] + int64_t(j);
+        weight[at] = list[j].second;
+      }
     }
   }
+  parallel_rows(&pool, n, 8 * dim, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      float* o = out + t * dim;
+      for (int64_t k = first[size_t(t)]; k < first[size_t(t + 1)]; ++k) {
+        const float w = weight[size_t(k)];
+        const float* y = ys.data() + slot[size_t(k)] * dim;
+        for (int64_t i = 0; i < dim; ++i) o[i] += w * y[i];
+      }
+    }
+  });
 }
 
 }  // namespace seek
