@@ -85,7 +85,13 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   const float scale = c.softmax_scale();
 
   // q: (n, H * qk)
-  std::vector<float> q(static_cast<size_t>(n * H * qk));
+  // q and o: scratch kept between calls, not zeroed anew (every value is written before it is read); pool threads
+  // use the pointers, never the thread_local names.
+  thread_local std::vector<float> q_buf, o_buf;
+  q_buf.resize(size_t(n * H * qk));
+  o_buf.resize(size_t(n * H * V));
+  float* const q = q_buf.data();
+  float* const o = o_buf.data();
   // The products of h held as panels share one quantisation of it.
   const Mat& wq_in = c.q_lora_rank > 0 ? a.wq_a : a.wq;
   const bool shared_q8 = takes_q8_batch(wq_in) && takes_q8_batch(a.wkv_a);
@@ -97,11 +103,11 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
     else matmul(pool, a.wq_a, h, n, qa.data());
     rmsnorm_rows(&pool, qa.data(), c.q_lora_rank, a.q_norm.data(), n, c.q_lora_rank, c.rms_eps, qa.data(),
                  c.q_lora_rank);
-    matmul(pool, a.wq_b, qa.data(), n, q.data());
+    matmul(pool, a.wq_b, qa.data(), n, q);
   } else if (shared_q8) {
-    matmul(pool, a.wq, hq, q.data(), H * qk);
+    matmul(pool, a.wq, hq, q, H * qk);
   } else {
-    matmul(pool, a.wq, h, n, q.data());
+    matmul(pool, a.wq, h, n, q);
   }
 
   // [c_kv, k_rope] = wkv_a h; c_kv normalised, k_rope rotated; both go to the cache.
@@ -119,7 +125,7 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
       rmsnorm(kva.data() + t * W, a.kv_norm.data(), R, c.rms_eps, dst);
       std::copy(kva.data() + t * W + R, kva.data() + (t + 1) * W, dst + R);
       rope.apply(dst + R, 1, rope_dim, pos);
-      rope.apply(q.data() + t * H * qk + nope, H, qk, pos);
+      rope.apply(q + t * H * qk + nope, H, qk, pos);
     }
   });
 
@@ -128,7 +134,6 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
     max_kv = std::max(max_kv, sg.n_past + sg.n);
     work += H * sg.n * ((sg.n_past + sg.n) * (R + rope_dim) + R * (nope + V));
   }
-  std::vector<float> o(static_cast<size_t>(n * H * V));
   const bool naive = options.mla == MlaMode::Naive;
   // Segments of a batch (prefill) take a GEMM form. Absorbed: the cache packed once, then per head two products
   // over the latents, W + R = 1088 multiply-adds per query, position and head for V3. Expanded (MHA): per head, the
@@ -178,7 +183,7 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   if (n_row > 0) {
     std::vector<float> q_nope(static_cast<size_t>(n_row * H * qk));
     for (int64_t i = 0; i < n_row; ++i) {
-      const float* src = q.data() + (segs[by_row[size_t(i)].first].begin + by_row[size_t(i)].second) * H * qk;
+      const float* src = q + (segs[by_row[size_t(i)].first].begin + by_row[size_t(i)].second) * H * qk;
       std::copy(src, src + H * qk, q_nope.begin() + i * H * qk);
       for (int64_t hd = 0; hd < H; ++hd)
         std::copy(src + hd * qk + nope, src + (hd + 1) * qk, q_cat_all.begin() + (i * H + hd) * W + R);
@@ -203,7 +208,7 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
         if (fused)
           for (int64_t hd = h0; hd < h0 + hn; ++hd)
             matmul_serial(head_proj(a, c, hd).value, ctx_row.data() + (i * H + hd) * R, R, 1,
-                          o.data() + (sg.begin + t) * H * V + hd * V, H * V);
+                          o + (sg.begin + t) * H * V + hd * V, H * V);
       }
     };
     if (work < (int64_t(1) << 16)) {
@@ -241,13 +246,13 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
     }
     for (int64_t hd = ti; hd < H; hd += nt) {
       const HeadProj p = head_proj(a, c, hd);
-      if (!naive && any_batched) absorb_key(p, q.data() + hd * qk, H * qk, n, q_abs.data(), R);
+      if (!naive && any_batched) absorb_key(p, q + hd * qk, H * qk, n, q_abs.data(), R);
       Mat uk_mat;  // this head's W_uk (nope x R), found or made for the first expanded segment
       for (size_t si = 0; si < segs.size(); ++si) {
         const Segment& sg = segs[si];
         MlaCache& cache = *sg.cache;
         const int64_t n_kv = sg.n_past + sg.n;
-        const float* q_head = q.data() + sg.begin * H * qk + hd * qk;  // row stride H * qk
+        const float* q_head = q + sg.begin * H * qk + hd * qk;  // row stride H * qk
         if (expanded[si]) {
           if (uk_mat.empty()) {
             if (!p.key_transposed) uk_mat = p.key;  // attn_kv_b: W_uk's rows as stored
@@ -262,7 +267,7 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
           if (uv_q8) matmul_serial(p.value, latents_q8[si], vals.data(), V);
           else matmul_serial(p.value, cache.at(layer, 0), W, n_kv, vals.data(), V);
           build_head_panels(keys.data(), qk, vals.data(), V, n_kv, qk, V, head_panels);
-          attend_batched(head_panels, q_head, H * qk, sg.n, sg.n_past, scale, o.data() + sg.begin * H * V + hd * V,
+          attend_batched(head_panels, q_head, H * qk, sg.n, sg.n_past, scale, o + sg.begin * H * V + hd * V,
                          H * V);
           continue;
         }
@@ -292,14 +297,14 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
             scores[size_t(s)] = (vec_dot(qt, keys.data() + s * nope, nope) + vec_dot(qt + nope, lat + R, rope_dim)) * scale;
           }
           softmax(scores.data(), len);
-          float* ot = o.data() + (sg.begin + t) * H * V + hd * V;
+          float* ot = o + (sg.begin + t) * H * V + hd * V;
           std::fill(ot, ot + V, 0.0f);
           for (int64_t s = 0; s < len; ++s) vec_axpy(scores[size_t(s)], vals.data() + s * V, ot, V);
         }
       }
       if (!naive)
         for (const auto& [r0, nr] : uv_runs)
-          matmul_serial(p.value, ctx_all.data() + r0 * R, R, nr, o.data() + r0 * H * V + hd * V, H * V);
+          matmul_serial(p.value, ctx_all.data() + r0 * R, R, nr, o + r0 * H * V + hd * V, H * V);
     }
   };
   // Split heads across threads unless the whole attention is too small to repay a parallel region.
@@ -309,7 +314,7 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   } else {
     pool.run(heads);
   }
-  matmul(pool, a.wo, o.data(), n, out);
+  matmul(pool, a.wo, o, n, out);
 }
 
 }  // namespace seek

@@ -136,7 +136,11 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   // expert order at the end, so the sum does not depend on which thread computed what.
   std::vector<int64_t> offset(static_cast<size_t>(E + 1), 0);
   for (int64_t e = 0; e < E; ++e) offset[size_t(e + 1)] = offset[size_t(e)] + int64_t(by_expert[size_t(e)].size());
-  std::vector<float> ys(static_cast<size_t>(offset[size_t(E)] * dim));
+  // Scratch kept between calls (a prefill's is ~25 MB: allocating it zeroed it anew every layer); pool threads use
+  // the pointer, never the thread_local name (theirs would be another object).
+  thread_local std::vector<float> ys_buf;
+  ys_buf.resize(size_t(offset[size_t(E)] * dim));
+  float* const ys = ys_buf.data();
   // Expert e's tokens as rows: quantised (xq) when the experts take them so, else as f32 (xs).
   auto gather = [&](int64_t e, std::vector<float>& xs, Q8Batch& xq, std::vector<int64_t>& idx) {
     const auto& list = by_expert[size_t(e)];
@@ -153,7 +157,7 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     gather(e, xs, xq, idx);
     const int64_t ne = int64_t(by_expert[size_t(e)].size());
     // With the quantised rows given, swiglu_mlp reads no f32 input.
-    swiglu_mlp(m.expert(e), p, shared_q8 ? nullptr : xs.data(), ne, ys.data() + offset[size_t(e)] * dim,
+    swiglu_mlp(m.expert(e), p, shared_q8 ? nullptr : xs.data(), ne, ys + offset[size_t(e)] * dim,
                shared_q8 ? &xq : nullptr);
   };
   // Experts with a few tokens (decode, several sequences decoding together) are shared out whole between the
@@ -210,7 +214,7 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
       float* o = out + t * dim;
       for (int64_t k = first[size_t(t)]; k < first[size_t(t + 1)]; ++k) {
         const float w = weight[size_t(k)];
-        const float* y = ys.data() + slot[size_t(k)] * dim;
+        const float* y = ys + slot[size_t(k)] * dim;
         for (int64_t i = 0; i < dim; ++i) o[i] += w * y[i];
       }
     }
