@@ -71,17 +71,23 @@ int32_t Generation::sample(const float* logits, int64_t n, TokenLogprob* lp) {
     if (spec_.opts.ignore_eos && tok_.eos() >= 0 && tok_.eos() < n) work_[size_t(tok_.eos())] = kNo;
     if (json_) {
       const bool done = json_->complete();
-      for (int32_t i = 0; i < int32_t(std::min<int64_t>(n, tok_.n_vocab())); ++i) {
-        bool ok;
-        if (i == tok_.eos()) ok = done;
-        else if (done || tok_.is_control(i)) ok = false;
-        else {
-          const std::string_view piece = tok_.piece(i);
-          JsonPrefix trial = *json_;
-          ok = !piece.empty() && trial.feed(piece);
-        }
-        if (!ok) work_[size_t(i)] = kNo;
+      // Whether token i keeps the reply a JSON-object prefix.
+      const auto allowed = [&](int32_t i) {
+        if (i == tok_.eos()) return done;
+        if (done || tok_.is_control(i)) return false;
+        const std::string_view piece = tok_.piece(i);
+        JsonPrefix trial = *json_;
+        return !piece.empty() && trial.feed(piece);
+      };
+      // Greedy without log-probabilities: the best token, when the mask allows it, is also the best once masked (the
+      // first of the largest values; masking only lowers others), so the vocabulary is walked only when it is
+      // refused (~3 ms a token for a 129K vocabulary).
+      if (s.temperature <= 0.0f && lp == nullptr) {
+        const int32_t best = argmax(work_.data(), n);
+        if (best < tok_.n_vocab() && allowed(best)) return best;
       }
+      for (int32_t i = 0; i < int32_t(std::min<int64_t>(n, tok_.n_vocab())); ++i)
+        if (!allowed(i)) work_[size_t(i)] = kNo;
     }
     l = work_.data();
   }

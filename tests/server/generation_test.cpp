@@ -2,7 +2,9 @@
 // it stops), log-probabilities are normalised and sorted, penalties and ignore_eos act on the right tokens.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "synthetic_tokenizer.h"
@@ -45,6 +47,56 @@ TEST(Generation, JsonObjectMaskKeepsAValidPrefix) {
     }
   }
   EXPECT_GT(completed, 5) << "too few replies completed their object to test that path";
+}
+
+// Greedy in JSON mode takes the best token when the mask allows it and walks the vocabulary only otherwise: every
+// step must still pick what argmax over the fully masked logits picks (the mask's definition written out here).
+TEST(Generation, JsonObjectGreedyPicksTheMaskedArgmax) {
+  const Tokenizer tok = tokenizer();
+  const int64_t V = tok.n_vocab();
+  const float ninf = -std::numeric_limits<float>::infinity();
+  int fast = 0, walked = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    GenerationSpec spec;
+    spec.opts.json_object = true;
+    spec.opts.sampling.temperature = 0.0f;
+    spec.max_tokens = 200;
+    Generation g(tok, spec);
+    JsonPrefix ref;
+    std::mt19937 rng{unsigned(seed)};
+    std::normal_distribution<float> noise(0.0f, 2.0f);
+    std::vector<float> logits(static_cast<size_t>(V)), masked(static_cast<size_t>(V));
+    while (!g.finished()) {
+      for (auto& l : logits) l = noise(rng);
+      for (char c : std::string("}\"]:,0")) logits[size_t(2 + static_cast<unsigned char>(c))] += 3.0f;
+      for (int32_t i = 0; i < int32_t(V); ++i) {
+        bool ok;
+        if (i == tok.eos()) ok = ref.complete();
+        else if (ref.complete() || tok.is_control(i)) ok = false;
+        else {
+          JsonPrefix trial = ref;
+          const std::string_view piece = tok.piece(i);
+          ok = !piece.empty() && trial.feed(piece);
+        }
+        masked[size_t(i)] = ok ? logits[size_t(i)] : ninf;
+      }
+      const int32_t expect = int32_t(std::max_element(masked.begin(), masked.end()) - masked.begin());
+      ++(expect == int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin()) ? fast : walked);
+      g.step(logits.data(), V);
+      if (expect == tok.eos()) {
+        ASSERT_TRUE(g.finished()) << "seed " << seed;
+        break;
+      }
+      ASSERT_TRUE(ref.feed(tok.piece(expect)));
+      if (g.finished()) {
+        ASSERT_TRUE(ref.complete() || g.finish_reason() == "length") << "seed " << seed << ": " << g.finish_reason();
+        break;
+      }
+      ASSERT_EQ(g.next_token(), expect) << "seed " << seed;
+    }
+  }
+  EXPECT_GT(fast, 20) << "the allowed-best path was hardly taken";
+  EXPECT_GT(walked, 20) << "the masked path was hardly taken";
 }
 
 TEST(Generation, LogprobsAreNormalisedAndSorted) {
