@@ -6,7 +6,15 @@
 
 namespace seek {
 
-// 8 independent branch-free chains (a 129K vocabulary in ~15 us, against ~80 for one compare-and-branch pass), each
+namespace {
+// Best first: the larger value, then the lower id. (A lambda, not a function: sorts inline it; through a function
+// pointer top-k took 270 us a token instead of 110.)
+constexpr auto better = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+  return a.first > b.first || (a.first == b.first && a.second < b.second);
+};
+}  // namespace
+
+// 8 independent branch-free chains (a 129K vocabulary in ~22 us, against ~80 for one compare-and-branch pass), each
 // keeping its largest value and the first index holding it; the answer is the lowest such index among the chains
 // holding the overall largest. A chain starts at x[0] and x > m is false for NaN, so NaN logits never win and a NaN
 // first one gives 0, as the plain loop `if (x[i] > x[best]) best = i` does.
@@ -44,11 +52,10 @@ int32_t Sampler::sample(const float* logits, int64_t n) {
     const float v = logits[i] / p_.temperature;
     cand_[size_t(i)] = {v == v ? v : -INFINITY, int32_t(i)};  // a NaN logit is never chosen
   }
-  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
   size_t cut = 0;  // candidates [0, cut) take part, their weights in .first
   if (p_.top_k > 0 && size_t(p_.top_k) < cand_.size()) {
     const size_t keep = size_t(p_.top_k);
-    std::partial_sort(cand_.begin(), cand_.begin() + keep, cand_.end(), by_logit);
+    std::partial_sort(cand_.begin(), cand_.begin() + keep, cand_.end(), better);
     const float mx = cand_[0].first;
     double sum = 0.0;
     for (size_t i = 0; i < keep; ++i) sum += cand_[i].first = std::exp(cand_[i].first - mx);
@@ -82,7 +89,6 @@ int32_t Sampler::sample(const float* logits, int64_t n) {
 // down to there (one bucket more, for rounding) are sorted to find it exactly. With top_p >= 1 every candidate
 // takes part and none is sorted. The same distribution as sorting everything.
 size_t Sampler::nucleus() {
-  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
   const size_t n = cand_.size();
   float mx = -INFINITY;
   for (const auto& c : cand_) mx = c.first > mx ? c.first : mx;
@@ -118,10 +124,10 @@ size_t Sampler::nucleus() {
     }
   }
   const auto mid = std::partition(cand_.begin(), cand_.end(), [&](const auto& c) { return bucket(c.first) <= last; });
-  std::sort(cand_.begin(), mid, by_logit);
+  std::sort(cand_.begin(), mid, better);
   acc = 0.0;
   for (size_t i = 0; i < n; ++i) {
-    if (cand_.begin() + std::ptrdiff_t(i) == mid) std::sort(mid, cand_.end(), by_logit);  // rounding: the rest, too
+    if (cand_.begin() + std::ptrdiff_t(i) == mid) std::sort(mid, cand_.end(), better);  // rounding: the rest, too
     acc += cand_[i].first = std::exp(cand_[i].first - mx);
     if (acc >= target) return i + 1;
   }
