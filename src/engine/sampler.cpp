@@ -47,31 +47,18 @@ int32_t argmax(const float* logits, int64_t n) {
 
 int32_t Sampler::sample(const float* logits, int64_t n) {
   if (p_.temperature <= 0.0f) return argmax(logits, n);
-  cand_.resize(size_t(n));
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = logits[i] / p_.temperature;
-    cand_[size_t(i)] = {v == v ? v : -INFINITY, int32_t(i)};  // a NaN logit is never chosen
-  }
   size_t cut = 0;  // candidates [0, cut) take part, their weights in .first
-  if (p_.top_k > 0 && size_t(p_.top_k) < cand_.size()) {
-    const size_t keep = size_t(p_.top_k);
-    std::partial_sort(cand_.begin(), cand_.begin() + keep, cand_.end(), better);
-    const float mx = cand_[0].first;
-    double sum = 0.0;
-    for (size_t i = 0; i < keep; ++i) sum += cand_[i].first = std::exp(cand_[i].first - mx);
-    // Smallest prefix whose probability reaches top_p.
-    double acc = 0.0;
-    cut = keep;
-    for (size_t i = 0; i < keep; ++i) {
-      acc += cand_[i].first / sum;
-      if (acc >= p_.top_p) {
-        cut = i + 1;
-        break;
-      }
-    }
+  if (p_.top_k > 0 && size_t(p_.top_k) < size_t(n)) {
+    cut = top_k(logits, n);
   } else {
+    cand_.resize(size_t(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = logits[i] / p_.temperature;
+      cand_[size_t(i)] = {v == v ? v : -INFINITY, int32_t(i)};  // a NaN logit is never chosen
+    }
     cut = nucleus();
   }
+  if (cut == 0) return 0;  // no logit is a number above -inf
   double total = 0.0;
   for (size_t i = 0; i < cut; ++i) total += cand_[i].first;
   std::uniform_real_distribution<double> u(0.0, total);
@@ -81,6 +68,38 @@ int32_t Sampler::sample(const float* logits, int64_t n) {
     if (r <= 0.0) return cand_[i].second;
   }
   return cand_[cut - 1].second;
+}
+
+// The best k candidates in one pass over the logits (~45 us for 129K instead of ~110 building and partially sorting
+// a candidate for every logit): a logit joins a buffer only when it beats the k-th best kept so far (a later logit
+// equal to it loses the tie on id), and the buffer is cut back to the best k whenever it holds 8k. NaN and -inf
+// logits never join (they would weigh nothing). Then top-p within them, as over the whole vocabulary.
+size_t Sampler::top_k(const float* logits, int64_t n) {
+  const size_t k = size_t(p_.top_k);
+  cand_.clear();
+  float threshold = -INFINITY;  // the raw logit of the k-th best kept
+  for (int64_t i = 0; i < n; ++i) {
+    if (!(logits[i] > threshold)) continue;
+    cand_.push_back({logits[i] / p_.temperature, int32_t(i)});
+    if (cand_.size() == 8 * k) {
+      std::nth_element(cand_.begin(), cand_.begin() + std::ptrdiff_t(k - 1), cand_.end(), better);
+      cand_.resize(k);
+      threshold = logits[cand_[k - 1].second];
+    }
+  }
+  const size_t keep = std::min(k, cand_.size());
+  if (keep == 0) return 0;
+  std::partial_sort(cand_.begin(), cand_.begin() + std::ptrdiff_t(keep), cand_.end(), better);
+  const float mx = cand_[0].first;
+  double sum = 0.0;
+  for (size_t i = 0; i < keep; ++i) sum += cand_[i].first = std::exp(cand_[i].first - mx);
+  // Smallest prefix whose probability reaches top_p.
+  double acc = 0.0;
+  for (size_t i = 0; i < keep; ++i) {
+    acc += cand_[i].first / sum;
+    if (acc >= p_.top_p) return i + 1;
+  }
+  return keep;
 }
 
 // Top-p over the whole vocabulary without sorting all of it (a full sort of 129K candidates costs ~9 ms a token).

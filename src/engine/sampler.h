@@ -21,7 +21,9 @@ class Sampler {
   int32_t sample(const float* logits, int64_t n_vocab);
 
  private:
-  size_t nucleus();  // top-p without top-k: sorts the best candidates first, returns how many take part
+  // Fill cand_ best first with the candidates that take part, their weights in .first; return how many there are.
+  size_t top_k(const float* logits, int64_t n);  // top-k, then top-p within it
+  size_t nucleus();  // top-p alone, cand_ holding every logit / temperature
   SamplerParams p_;
   std::mt19937_64 rng_;
   std::vector<std::pair<float, int32_t>> cand_;

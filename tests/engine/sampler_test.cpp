@@ -120,6 +120,52 @@ TEST(Sampler, TopPOverALargeVocabularyKeepsExactlyTheNucleus) {
   }
 }
 
+TEST(Sampler, TopKOverALargeVocabularyKeepsTheBestK) {
+  // One pass keeps a buffer of the logits that still beat the k-th best so far, cut back now and then: the set drawn
+  // from must be the sorted definition's, ties going to the lower id.
+  std::mt19937 rng(8);
+  std::normal_distribution<float> d(0, 2.0f);
+  std::vector<float> logits(129280);
+  for (auto& v : logits) v = std::round(d(rng) * 2.0f) / 2.0f;  // many ties
+  logits[7] = std::numeric_limits<float>::quiet_NaN();
+  for (int top_k : {1, 40, 1000})
+    for (float top_p : {0.9f, 1.0f}) {
+      SamplerParams sp{0.8f, top_p, top_k, 5};
+      std::vector<float> clean = logits;
+      clean[7] = -std::numeric_limits<float>::infinity();
+      const auto ref = reference(clean, sp.temperature, sp.top_p, top_k);
+      Sampler s(sp);
+      for (int i = 0; i < 200; ++i) {
+        const int32_t id = s.sample(logits.data(), int64_t(logits.size()));
+        ASSERT_TRUE(ref.count(id)) << "token " << id << " outside the best " << top_k << " (top_p " << top_p << ")";
+      }
+    }
+  // Nearly flat over the best 40 (temperature 100): 3000 draws see every one of them, so none was left out. Also
+  // with the best arriving in two interleaved runs (the second after the buffer was first cut back, each of its
+  // values between two of the first run's), so a cut-off set too high would lose some.
+  std::vector<float> runs(129280, -50.0f);
+  for (int i = 0; i < 320; ++i) runs[size_t(i)] = 100.0f - float(i);
+  for (int i = 0; i < 60; ++i) runs[size_t(500 + i)] = 99.5f - float(i);
+  for (const std::vector<float>* x : {&logits, &runs}) {
+    std::vector<float> clean = *x;
+    for (auto& v : clean) v = v == v ? v : -std::numeric_limits<float>::infinity();
+    const auto ref = reference(clean, 100.0f, 1.0f, 40);
+    Sampler s(SamplerParams{100.0f, 1.0f, 40, 6});
+    std::set<int32_t> seen;
+    for (int i = 0; i < 3000; ++i) seen.insert(s.sample(x->data(), int64_t(x->size())));
+    std::set<int32_t> want;
+    for (const auto& [id, p] : ref) want.insert(id);
+    EXPECT_EQ(seen, want);
+  }
+  // All equal: the best k are the first k ids.
+  std::vector<float> flat(129280, 1.0f);
+  Sampler s(SamplerParams{1.0f, 1.0f, 40, 9});
+  std::set<int32_t> seen;
+  for (int i = 0; i < 400; ++i) seen.insert(s.sample(flat.data(), int64_t(flat.size())));
+  EXPECT_LT(*seen.rbegin(), 40);
+  EXPECT_GT(seen.size(), 30u);
+}
+
 TEST(Sampler, EveryLogitRuledOutStillGivesAToken) {
   const float ninf = -std::numeric_limits<float>::infinity();
   std::vector<float> logits(50, ninf);
