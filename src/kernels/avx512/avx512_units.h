@@ -187,7 +187,8 @@ inline void move_sign(__m512i& u, __m512i& q) {
 template <class T, int NT>
 void dot_q8x_units_n(const typename T::Block* w, const Q8Act* x, int64_t units, float* out) {
   static_assert(T::kGroup == 16 || T::kGroup == 32);
-  __m512 acc[NT];
+  __m512 acc[NT];  // in registers only with every loop over it unrolled first (else GCC stores it every unit)
+#pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i even = _mm512_setr_epi32(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
   const __m512i odd = _mm512_setr_epi32(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
@@ -234,6 +235,7 @@ void dot_q8x_units_n(const typename T::Block* w, const Q8Act* x, int64_t units, 
       }
     }
   }
+#pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
 }
 
