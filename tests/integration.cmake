@@ -26,6 +26,8 @@ if(NOT SEEK_SANITIZE)
   seek_integration_test(it_hf_ref_selftest ${SEEK_PY} ${CMAKE_SOURCE_DIR}/tools/ref/test_hf_ref.py)
   seek_integration_test(it_llama_reference ${SEEK_PY} ${SEEK_IT}/llama_reference_test.py --seek $<TARGET_FILE:seek>)
   seek_integration_test(it_llama_llamacpp ${SEEK_PY} ${SEEK_IT}/llama_llamacpp_test.py --seek $<TARGET_FILE:seek>)
+  # The optimised build's kernels keep their sums in registers (the sanitizers' code is another matter).
+  seek_integration_test(it_kernel_codegen ${SEEK_PY} ${SEEK_IT}/kernel_codegen_test.py --seek $<TARGET_FILE:seek>)
 endif()
 
 # seek serve and seek chat (tests/integration/server_*.py; node clients in tools/server-test). The HTTP, chat and
