@@ -246,7 +246,6 @@ void mla_decode_attention(benchmark::State& state, bool hot) {
 BENCHMARK_CAPTURE(mla_decode_attention, hot_avx512, true)->Arg(192)->Arg(768)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(mla_decode_attention, streamed_avx512, false)->Arg(192)->Arg(768)->Unit(benchmark::kMicrosecond);
 
-
 }  // namespace
 }  // namespace seek
 

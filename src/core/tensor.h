@@ -51,4 +51,15 @@ struct Mat {
   const float* row_scales(int64_t r) const { return scales + ((scale_row0 + r) / 128) * scale_cols; }
 };
 
+// A view of rows x cols f32 values stored row after row at data (which must outlive it).
+inline Mat f32_rows(const float* data, int64_t rows, int64_t cols) {
+  Mat m;
+  m.type = GgmlType::F32;
+  m.rows = rows;
+  m.cols = cols;
+  m.row_stride = size_t(cols) * sizeof(float);
+  m.data = reinterpret_cast<const uint8_t*>(data);
+  return m;
+}
+
 }  // namespace seek

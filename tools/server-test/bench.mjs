@@ -22,7 +22,7 @@ const maxTokens = Number(arg("--max-tokens", "16"));
 const ctx = arg("--ctx", "1024");
 const asJson = process.argv.includes("--json");
 // Rounds: every level is measured this many times, the rounds interleaved (1, 4, 16, 1, 4, 16, ...), and each
-// figure is the median over the rounds: this VM's memory bandwidth moves between ~45 and ~78 GB/s from one
+// figure is the median over the rounds: this VM's memory bandwidth moves between ~30 and ~80 GB/s from one
 // minute to the next, which moves a memory-bound single stream more than 16 compute-heavier ones.
 const rounds = Number(arg("--rounds", "3"));
 // This machine's read bandwidth, measured just before each level of each round (build/membw_bench, next to the seek

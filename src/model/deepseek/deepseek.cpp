@@ -55,11 +55,7 @@ void DeepseekModel::make_uk(MlaWeights& a, ThreadPool& pool) const {
   pool.run([&](int ti, int nt) {
     for (int64_t h = ti; h < H; h += nt) key_from_transpose(a.wk_b.slice_rows(h * R, R), nope, R, a.uk_data.data() + h * nope * R);
   });
-  a.uk.type = GgmlType::F32;
-  a.uk.rows = H * nope;
-  a.uk.cols = R;
-  a.uk.row_stride = size_t(R) * sizeof(float);
-  a.uk.data = reinterpret_cast<const uint8_t*>(a.uk_data.data());
+  a.uk = f32_rows(a.uk_data.data(), H * nope, R);
 }
 
 Model::RepackReport DeepseekModel::repack_weights(ThreadPool& pool, size_t max_bytes,

@@ -66,13 +66,7 @@ Mat head_key_f32(const HeadProj& p, int64_t nope, int64_t R, std::vector<float>&
   } else {
     for (int64_t i = 0; i < nope; ++i) row_f32(p.key, i, buf.data() + i * R);
   }
-  Mat m;
-  m.type = GgmlType::F32;
-  m.rows = nope;
-  m.cols = R;
-  m.row_stride = size_t(R) * sizeof(float);
-  m.data = reinterpret_cast<const uint8_t*>(buf.data());
-  return m;
+  return f32_rows(buf.data(), nope, R);
 }
 
 }  // namespace
