@@ -21,7 +21,6 @@ struct Engine::Slot {
   std::unique_ptr<Generation> gen;
   size_t pos = 0;               // prompt tokens already in the cache
   int32_t pending = -1;         // the sampled token, evaluated at the next step
-  std::vector<float> logits;    // n_vocab
   uint64_t last_used = 0;
   int64_t cache_hit = 0;
   Clock::time_point started, prompt_done;
@@ -42,7 +41,6 @@ Engine::Engine(const Model& model, const Tokenizer& tok, EngineOptions options)
   for (int i = 0; i < std::max(1, opt_.parallel); ++i) {
     auto s = std::make_unique<Slot>();
     s->state = model_.new_state(opt_.n_ctx);
-    s->logits.resize(size_t(model_.n_vocab()));
     slots_.push_back(std::move(s));
   }
   thread_ = std::thread([this] { loop(); });
@@ -203,7 +201,6 @@ void Engine::plan_step(std::vector<SeqChunk>& chunks, std::vector<Slot*>& owners
     SeqChunk c;
     c.state = s.state.get();
     c.n_past = int64_t(s.cached.size());
-    c.logits = s.logits.data();
     if (s.pos < prompt.size()) {
       if (budget <= 0) continue;
       c.tokens = prompt.data() + s.pos;
@@ -255,6 +252,10 @@ void Engine::step() {
   std::vector<Slot*> owners;
   plan_step(chunks, owners);
   if (chunks.empty()) return;
+  // The step's logits, one row per chunk in order: the model writes them in place (no copy per sequence).
+  const int64_t V = model_.n_vocab();
+  logits_.resize(chunks.size() * size_t(V));
+  for (size_t i = 0; i < chunks.size(); ++i) chunks[i].logits = logits_.data() + i * size_t(V);
 
   const auto t0 = Clock::now();
   model_.forward_multi(pool_, chunks.data(), chunks.size());
@@ -263,13 +264,17 @@ void Engine::step() {
   ++counters_->steps;
 
   std::vector<Slot*> sampling;
+  std::vector<const float*> logits;
   for (size_t i = 0; i < chunks.size(); ++i)
-    if (advance(*owners[i], chunks[i], t1)) sampling.push_back(owners[i]);
+    if (advance(*owners[i], chunks[i], t1)) {
+      sampling.push_back(owners[i]);
+      logits.push_back(chunks[i].logits);
+    }
   // Each sequence's sampling (a pass over the vocabulary's logits, more with top-p, log-probabilities or the JSON
   // mask) depends on its own state only, so the sequences are shared out between the threads; what they produce is
   // delivered afterwards, in order, from this thread.
   std::vector<Delta> deltas(sampling.size());
-  auto sample = [&](size_t i) { deltas[i] = sampling[i]->gen->step(sampling[i]->logits.data(), model_.n_vocab()); };
+  auto sample = [&](size_t i) { deltas[i] = sampling[i]->gen->step(logits[i], V); };
   if (sampling.size() > 1) {
     std::atomic<size_t> next{0};
     pool_.run([&](int, int) {

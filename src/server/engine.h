@@ -82,6 +82,7 @@ class Engine {
   ThreadPool pool_;
   std::vector<std::unique_ptr<Slot>> slots_;  // touched by the engine thread only
   size_t rotate_ = 0;                         // which slot gets the prefill budget first (fairness)
+  std::vector<float> logits_;                 // the last step's logits, a row per chunk
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

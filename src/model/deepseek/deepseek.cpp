@@ -136,7 +136,10 @@ void DeepseekModel::forward_multi(ThreadPool& pool, const SeqChunk* chunks, size
     segs.push_back({static_cast<MlaCache*>(chunks[i].state), n, chunks[i].n, chunks[i].n_past});
     n += chunks[i].n;
   }
-  std::vector<float> x(static_cast<size_t>(n * dim));
+  // Buffers kept from call to call: every element is written before it is read, and a fresh zeroed one cost a
+  // 16-sequence decode step ~2% (the logits of 16 tokens are 8 MB).
+  thread_local std::vector<float> x, normed, out;
+  x.resize(size_t(n * dim));
   for (size_t i = 0; i < n_chunks; ++i)
     for (int64_t t = 0; t < chunks[i].n; ++t)
       row_f32(weights.tok_embd, chunks[i].tokens[t], x.data() + (segs[i].begin + t) * dim);
@@ -147,12 +150,17 @@ void DeepseekModel::forward_multi(ThreadPool& pool, const SeqChunk* chunks, size
   for (size_t i = 0; i < n_chunks; ++i)
     for (int64_t t = chunks[i].all_logits ? 0 : chunks[i].n - 1; t < chunks[i].n; ++t) rows.push_back(segs[i].begin + t);
   const int64_t nr = int64_t(rows.size()), V = n_vocab();
-  std::vector<float> normed(static_cast<size_t>(nr * dim)), out(static_cast<size_t>(nr * V));
+  normed.resize(size_t(nr * dim));
   for (int64_t r = 0; r < nr; ++r)
     rmsnorm(x.data() + rows[size_t(r)] * dim, weights.output_norm.data(), dim, config.rms_eps, normed.data() + r * dim);
-  const bool single = n_chunks == 1;  // write straight into the caller's buffer
-  matmul(pool, weights.output, normed.data(), nr, single ? chunks[0].logits : out.data());
-  if (single) return;
+  // Straight into the callers' buffers when they lie one after another in row order (one chunk; the server's
+  // step buffer), else through `out`.
+  bool in_place = true;
+  for (size_t i = 0, r = 0; i < n_chunks; r += size_t(chunks[i].all_logits ? chunks[i].n : 1), ++i)
+    in_place = in_place && chunks[i].logits == chunks[0].logits + r * size_t(V);
+  if (!in_place) out.resize(size_t(nr * V));
+  matmul(pool, weights.output, normed.data(), nr, in_place ? chunks[0].logits : out.data());
+  if (in_place) return;
   int64_t r = 0;
   for (size_t i = 0; i < n_chunks; ++i) {
     const int64_t k = chunks[i].all_logits ? chunks[i].n : 1;

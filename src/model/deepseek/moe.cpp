@@ -98,6 +98,8 @@ namespace {
 constexpr int64_t kFewTokens = 8;
 // Whole experts per thread when at least this many per thread are chosen.
 constexpr int64_t kWholeExpertsPerThread = 4;
+// Batches of at most this many tokens run the shared expert whole on one thread, as a job among the routed ones.
+constexpr int64_t kSharedQueuedTokens = 32;
 
 }  // namespace
 
@@ -127,11 +129,15 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     for (size_t k = 0; k < r.experts.size(); ++k) by_expert[size_t(r.experts[k])].push_back({t, r.weights[k]});
   }
 
-  if (!m.shared.w1.empty()) {
-    swiglu_mlp(m.shared, &pool, h, n, out, shared_q8 && takes_q8_batch(m.shared.w1) ? &hq : nullptr);
-  } else {
-    std::fill(out, out + n * dim, 0.0f);
-  }
+  // The shared expert writes `out` (the routed ones add to it at the end). For a few tokens (decode) it is one more
+  // job of the routed experts' queue below, so it costs no parallel regions of its own and the threads' loads even
+  // out; for more it is split across the threads as any product. Same bits either way (a row's sum does not depend
+  // on the thread that computes it).
+  const Q8Batch* shared_xq = shared_q8 && takes_q8_batch(m.shared.w1) ? &hq : nullptr;
+  const bool shared_queued = !m.shared.w1.empty() && n <= kSharedQueuedTokens;
+  auto run_shared = [&](ThreadPool* p) { swiglu_mlp(m.shared, p, shared_xq ? nullptr : h, n, out, shared_xq); };
+  if (m.shared.w1.empty()) std::fill(out, out + n * dim, 0.0f);
+  else if (!shared_queued) run_shared(&pool);
   // Each chosen expert's outputs go to its own slice of ys (offset[e] rows), and are added to the tokens in
   // expert order at the end, so the sum does not depend on which thread computed what.
   std::vector<int64_t> offset(static_cast<size_t>(E + 1), 0);
@@ -173,18 +179,23 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     if (ne == 0) continue;  // an unchosen expert's weights are never touched
     (all_whole || int64_t(ne) <= kFewTokens ? few : many).push_back(e);
   }
-  if (!few.empty()) {
+  if (!few.empty() || shared_queued) {
     // Threads take the next expert as they finish one (busiest first), so one that drew several multi-token
     // experts does not leave the other waiting; outputs have fixed slots, so the result is the same either way.
+    // The shared expert (-1), with every token, goes first.
     std::stable_sort(few.begin(), few.end(), [&](int64_t a, int64_t b) {
       return by_expert[size_t(a)].size() > by_expert[size_t(b)].size();
     });
+    if (shared_queued) few.insert(few.begin(), -1);
     std::atomic<size_t> next{0};
     pool.run([&](int, int) {
       std::vector<float> xs;
       Q8Batch xq;
       std::vector<int64_t> idx;
-      for (size_t i = next.fetch_add(1); i < few.size(); i = next.fetch_add(1)) run_expert(few[i], nullptr, xs, xq, idx);
+      for (size_t i = next.fetch_add(1); i < few.size(); i = next.fetch_add(1)) {
+        if (few[i] < 0) run_shared(nullptr);
+        else run_expert(few[i], nullptr, xs, xq, idx);
+      }
     });
   }
   std::vector<float> xs;
