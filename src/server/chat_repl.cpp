@@ -317,7 +317,10 @@ void Chat::reply() {
   const int64_t used = n_prompt + final.usage.completion_tokens;
   if (final.finish_reason == "length" && used >= n_ctx)
     note("(the context is full: the reply was cut; the oldest turns will be dropped from now on)");
-  note("[" + std::to_string(used) + "/" + std::to_string(n_ctx) + " tokens of context]");
+  // Built by appending: GCC 12 warns (-Wrestrict, a known false positive) on "[" + std::to_string(...).
+  std::string context = "[";
+  context += std::to_string(used) + "/" + std::to_string(n_ctx) + " tokens of context]";
+  note(context);
   conv_.messages.push_back(std::move(answer));
 }
 
