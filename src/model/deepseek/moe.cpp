@@ -129,12 +129,20 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     for (size_t k = 0; k < r.experts.size(); ++k) by_expert[size_t(r.experts[k])].push_back({t, r.weights[k]});
   }
 
-  // The shared expert writes `out` (the routed ones add to it at the end). For a few tokens (decode) it is one more
-  // job of the routed experts' queue below, so it costs no parallel regions of its own and the threads' loads even
-  // out; for more it is split across the threads as any product. Same bits either way (a row's sum does not depend
-  // on the thread that computes it).
+  // Experts with a few tokens (decode, several sequences decoding together) are shared out whole between the
+  // threads: one pass over each expert's weights by one thread, no synchronisation per product. So are all of them
+  // when enough are chosen to keep every thread busy (prefill): six parallel regions per expert cost more than the
+  // imbalance of the last one.
+  int64_t chosen = 0;
+  for (int64_t e = 0; e < E; ++e) chosen += by_expert[size_t(e)].empty() ? 0 : 1;
+  const bool all_whole = chosen >= kWholeExpertsPerThread * pool.size();
+  // The shared expert writes `out` (the routed ones add to it at the end). When the routed experts are many whole
+  // jobs and the tokens few (several sequences decoding) it is one more job of their queue, so it costs no parallel
+  // regions of its own; else (one sequence: 6 routed jobs and it would make the threads' shares 4 and 3; prefill)
+  // it is split across the threads as any product. Same bits either way (a row's sum does not depend on the thread
+  // that computes it).
   const Q8Batch* shared_xq = shared_q8 && takes_q8_batch(m.shared.w1) ? &hq : nullptr;
-  const bool shared_queued = !m.shared.w1.empty() && n <= kSharedQueuedTokens;
+  const bool shared_queued = !m.shared.w1.empty() && all_whole && n <= kSharedQueuedTokens;
   auto run_shared = [&](ThreadPool* p) { swiglu_mlp(m.shared, p, shared_xq ? nullptr : h, n, out, shared_xq); };
   if (m.shared.w1.empty()) std::fill(out, out + n * dim, 0.0f);
   else if (!shared_queued) run_shared(&pool);
@@ -166,20 +174,13 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     swiglu_mlp(m.expert(e), p, shared_q8 ? nullptr : xs.data(), ne, ys + offset[size_t(e)] * dim,
                shared_q8 ? &xq : nullptr);
   };
-  // Experts with a few tokens (decode, several sequences decoding together) are shared out whole between the
-  // threads: one pass over each expert's weights by one thread, no synchronisation per product. So are all of them
-  // when enough are chosen to keep every thread busy (prefill): six parallel regions per expert cost more than the
-  // imbalance of the last one.
-  int64_t chosen = 0;
-  for (int64_t e = 0; e < E; ++e) chosen += by_expert[size_t(e)].empty() ? 0 : 1;
-  const bool all_whole = chosen >= kWholeExpertsPerThread * pool.size();
   std::vector<int64_t> few, many;
   for (int64_t e = 0; e < E; ++e) {
     const size_t ne = by_expert[size_t(e)].size();
     if (ne == 0) continue;  // an unchosen expert's weights are never touched
     (all_whole || int64_t(ne) <= kFewTokens ? few : many).push_back(e);
   }
-  if (!few.empty() || shared_queued) {
+  if (!few.empty()) {  // holds the shared expert too when it is queued (all_whole)
     // Threads take the next expert as they finish one (busiest first), so one that drew several multi-token
     // experts does not leave the other waiting; outputs have fixed slots, so the result is the same either way.
     // The shared expert (-1), with every token, goes first.
