@@ -392,6 +392,17 @@ TEST(DeepseekBatching, ForwardMultiMatchesSeparateSequences) {
     EXPECT_LT(rel_diff(a_alone, a_multi), kF32Tolerance) << preset;
     EXPECT_LT(rel_diff(b_alone, b_multi), kF32Tolerance) << preset;
     EXPECT_LT(rel_diff(c_alone, c_multi), kF32Tolerance) << preset;
+    // The same step with the logits in one buffer, row after row (the server's layout: the head writes in place).
+    auto ua = model.new_state(64), ub = model.new_state(64), uc = model.new_state(64);
+    model.forward(*ub, pool, b.data(), 13, 0, false, scratch.data());
+    std::vector<float> all(static_cast<size_t>(11 * V), std::nanf(""));
+    const SeqChunk packed[3] = {{ua.get(), a.data(), 9, 0, true, all.data()},
+                                {ub.get(), b.data() + 13, 1, 13, false, all.data() + 9 * V},
+                                {uc.get(), c.data(), 5, 0, false, all.data() + 10 * V}};
+    model.forward_multi(pool, packed, 3);
+    EXPECT_EQ(std::vector<float>(all.begin(), all.begin() + 9 * V), a_multi) << preset;
+    EXPECT_EQ(std::vector<float>(all.begin() + 9 * V, all.begin() + 10 * V), b_multi) << preset;
+    EXPECT_EQ(std::vector<float>(all.begin() + 10 * V, all.end()), c_multi) << preset;
   }
 }
 

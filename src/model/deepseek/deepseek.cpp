@@ -3,6 +3,7 @@
 #include "model/deepseek/deepseek.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "core/mapped_file.h"
@@ -154,10 +155,11 @@ void DeepseekModel::forward_multi(ThreadPool& pool, const SeqChunk* chunks, size
   for (int64_t r = 0; r < nr; ++r)
     rmsnorm(x.data() + rows[size_t(r)] * dim, weights.output_norm.data(), dim, config.rms_eps, normed.data() + r * dim);
   // Straight into the callers' buffers when they lie one after another in row order (one chunk; the server's
-  // step buffer), else through `out`.
+  // step buffer), else through `out`. (Compared as addresses: a pointer past another caller's buffer is not formed.)
   bool in_place = true;
+  const uintptr_t first = reinterpret_cast<uintptr_t>(chunks[0].logits);
   for (size_t i = 0, r = 0; i < n_chunks; r += size_t(chunks[i].all_logits ? chunks[i].n : 1), ++i)
-    in_place = in_place && chunks[i].logits == chunks[0].logits + r * size_t(V);
+    in_place = in_place && reinterpret_cast<uintptr_t>(chunks[i].logits) == first + r * size_t(V) * sizeof(float);
   if (!in_place) out.resize(size_t(nr * V));
   matmul(pool, weights.output, normed.data(), nr, in_place ? chunks[0].logits : out.data());
   if (in_place) return;
