@@ -23,13 +23,9 @@ Result<void> Session::eval(const std::vector<int32_t>& tokens, bool all_logits, 
   for (int64_t i = 0; i < n; i += batch) {
     const int64_t m = std::min(batch, n - i);
     const bool last = i + m == n;
-    float* out = all_logits ? logits.data() + i * V : logits.data();
-    if (all_logits || last) {
-      model_.forward(*state_, pool_, tokens.data() + i, m, n_past_, all_logits, out);
-    } else {
-      std::vector<float> discard(static_cast<size_t>(V));
-      model_.forward(*state_, pool_, tokens.data() + i, m, n_past_, false, discard.data());
-    }
+    // A piece of the prompt before its last: no logits (the head is skipped).
+    float* out = all_logits ? logits.data() + i * V : last ? logits.data() : nullptr;
+    model_.forward(*state_, pool_, tokens.data() + i, m, n_past_, all_logits, out);
     n_past_ += m;
   }
   return {};

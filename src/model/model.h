@@ -23,7 +23,7 @@ struct ModelState {
 enum class MlaMode { Absorbed, Naive };
 
 // One sequence's share of a multi-sequence step (continuous batching): tokens at positions n_past.. appended to
-// `state`; logits as in Model::forward.
+// `state`; logits as in Model::forward (null: none for this sequence).
 struct SeqChunk {
   ModelState* state = nullptr;
   const int32_t* tokens = nullptr;
@@ -56,8 +56,9 @@ class Model {
   virtual std::unique_ptr<ModelState> new_state(int64_t n_ctx) const = 0;
 
   // Runs tokens[0..n) at positions n_past.. and appends them to `state`. Writes logits (n_vocab floats per row)
-  // for every token when all_logits, else for the last token only. Preconditions (checked by the caller): ids in
-  // range, n_past + n <= state.capacity.
+  // for every token when all_logits, else for the last token only; none when `logits` is null (a piece of a prompt
+  // whose end is still to come: the head is not computed). Preconditions (checked by the caller): ids in range,
+  // n_past + n <= state.capacity.
   virtual void forward(ModelState& state, ThreadPool& pool, const int32_t* tokens, int64_t n, int64_t n_past,
                        bool all_logits, float* logits) const = 0;
 

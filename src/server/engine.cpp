@@ -252,10 +252,15 @@ void Engine::step() {
   std::vector<Slot*> owners;
   plan_step(chunks, owners);
   if (chunks.empty()) return;
-  // The step's logits, one row per chunk in order: the model writes them in place (no copy per sequence).
+  // The step's logits, one row per sequence that samples after it (decoding, or ending its prompt), in order: the
+  // model writes them in place (no copy per sequence) and computes none for a prompt's earlier pieces.
   const int64_t V = model_.n_vocab();
   logits_.resize(chunks.size() * size_t(V));
-  for (size_t i = 0; i < chunks.size(); ++i) chunks[i].logits = logits_.data() + i * size_t(V);
+  for (size_t i = 0, row = 0; i < chunks.size(); ++i) {
+    const Slot& s = *owners[i];
+    const bool samples = s.pos >= s.job->spec.prompt.size() || s.pos + size_t(chunks[i].n) >= s.job->spec.prompt.size();
+    chunks[i].logits = samples ? logits_.data() + row++ * size_t(V) : nullptr;
+  }
 
   const auto t0 = Clock::now();
   model_.forward_multi(pool_, chunks.data(), chunks.size());

@@ -43,6 +43,16 @@ inline std::vector<int32_t> prompt(int n, int vocab) {
   return t;
 }
 
+// The last position's logits of a prompt evaluated in one batch, or in pieces of `batch` tokens (the pieces before
+// the last compute no logits: Model::forward with null logits).
+inline std::vector<float> last_logits(const Model& m, const std::vector<int32_t>& toks, int64_t batch) {
+  ThreadPool pool(2);
+  Session s(m, pool, 256);
+  std::vector<float> logits;
+  EXPECT_TRUE(s.eval(toks, false, logits, batch).ok());
+  return logits;
+}
+
 // Logits of every position: the whole prompt in one batch, or one token at a time.
 inline std::vector<float> run(const Model& m, const std::vector<int32_t>& toks, int threads, bool token_by_token) {
   ThreadPool pool(threads);

@@ -38,6 +38,7 @@ std::string make_model(const std::string& preset, GgmlType type = GgmlType::F32)
 }
 
 using test::kF32Tolerance;
+using test::last_logits;
 using test::prompt;
 using test::rel_diff;
 using test::run;
@@ -63,6 +64,16 @@ TEST_P(LlamaPresets, PrefillMatchesDecode) {
   const auto toks = prompt(40, int((*m)->n_vocab()));
   const auto a = run(**m, toks, 1, false), b = run(**m, toks, 1, true);
   EXPECT_LT(rel_diff(a, b), kF32Tolerance);
+}
+
+// A prompt in pieces (no logits for the earlier ones) ends where the whole prompt does.
+TEST_P(LlamaPresets, PromptInPiecesMatchesWhole) {
+  auto m = load_model(make_model(GetParam()));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const auto toks = prompt(40, int((*m)->n_vocab()));
+  const auto whole = last_logits(**m, toks, 512);
+  EXPECT_LT(rel_diff(whole, last_logits(**m, toks, 7)), kF32Tolerance);
+  EXPECT_LT(rel_diff(whole, last_logits(**m, toks, 1)), kF32Tolerance);
 }
 
 TEST_P(LlamaPresets, ThreadsAgree) {

@@ -146,10 +146,16 @@ void DeepseekModel::forward_multi(ThreadPool& pool, const SeqChunk* chunks, size
       row_f32(weights.tok_embd, chunks[i].tokens[t], x.data() + (segs[i].begin + t) * dim);
   for (int64_t l = 0; l < config.n_layers; ++l) block_forward(weights.blocks[size_t(l)], l, segs, pool, x.data(), n);
 
-  // Only the rows whose logits are wanted go through the final norm and the head, in one batch.
+  // Only the rows whose logits are wanted go through the final norm and the head, in one batch (none for a chunk
+  // without a logits buffer).
   std::vector<int64_t> rows;
-  for (size_t i = 0; i < n_chunks; ++i)
+  std::vector<size_t> wanted;  // the chunks that take logits, in order
+  for (size_t i = 0; i < n_chunks; ++i) {
+    if (chunks[i].logits == nullptr) continue;
+    wanted.push_back(i);
     for (int64_t t = chunks[i].all_logits ? 0 : chunks[i].n - 1; t < chunks[i].n; ++t) rows.push_back(segs[i].begin + t);
+  }
+  if (rows.empty()) return;
   const int64_t nr = int64_t(rows.size()), V = n_vocab();
   normed.resize(size_t(nr * dim));
   for (int64_t r = 0; r < nr; ++r)
@@ -157,14 +163,18 @@ void DeepseekModel::forward_multi(ThreadPool& pool, const SeqChunk* chunks, size
   // Straight into the callers' buffers when they lie one after another in row order (one chunk; the server's
   // step buffer), else through `out`. (Compared as addresses: a pointer past another caller's buffer is not formed.)
   bool in_place = true;
-  const uintptr_t first = reinterpret_cast<uintptr_t>(chunks[0].logits);
-  for (size_t i = 0, r = 0; i < n_chunks; r += size_t(chunks[i].all_logits ? chunks[i].n : 1), ++i)
-    in_place = in_place && reinterpret_cast<uintptr_t>(chunks[i].logits) == first + r * size_t(V) * sizeof(float);
-  if (!in_place) out.resize(size_t(nr * V));
-  matmul(pool, weights.output, normed.data(), nr, in_place ? chunks[0].logits : out.data());
-  if (in_place) return;
+  float* const dst = chunks[wanted[0]].logits;
   int64_t r = 0;
-  for (size_t i = 0; i < n_chunks; ++i) {
+  for (size_t i : wanted) {
+    in_place = in_place && reinterpret_cast<uintptr_t>(chunks[i].logits) ==
+                               reinterpret_cast<uintptr_t>(dst) + size_t(r * V) * sizeof(float);
+    r += chunks[i].all_logits ? chunks[i].n : 1;
+  }
+  if (!in_place) out.resize(size_t(nr * V));
+  matmul(pool, weights.output, normed.data(), nr, in_place ? dst : out.data());
+  if (in_place) return;
+  r = 0;
+  for (size_t i : wanted) {
     const int64_t k = chunks[i].all_logits ? chunks[i].n : 1;
     std::copy(out.begin() + r * V, out.begin() + (r + k) * V, chunks[i].logits);
     r += k;

@@ -150,6 +150,7 @@ void LlamaModel::forward(ModelState& state, ThreadPool& pool, const int32_t* tok
     matmul(pool, b.w2, g.data(), n, out.data());
     for (int64_t i = 0; i < n * dim; ++i) x[size_t(i)] += out[size_t(i)];
   }
+  if (logits == nullptr) return;  // nobody reads them: no head
   const int64_t first = all_logits ? 0 : n - 1, rows = n - first;
   std::vector<float> normed(size_t(rows * dim));
   for (int64_t t = 0; t < rows; ++t)
