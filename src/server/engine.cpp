@@ -220,17 +220,14 @@ void Engine::plan_step(std::vector<SeqChunk>& chunks, std::vector<Slot*>& owners
   rotate_ = (rotate_ + 1) % n_slots;
 }
 
-// After the forward pass: the chunk's ids are in the cache. Returns whether the sequence samples a token now (its
-// prompt is done).
-bool Engine::advance(Slot& s, const SeqChunk& c, Clock::time_point now) {
+// After the forward pass: the chunk's ids are in the cache, and the prompt's progress is noted.
+void Engine::advance(Slot& s, const SeqChunk& c, Clock::time_point now) {
   s.cached.insert(s.cached.end(), c.tokens, c.tokens + c.n);
   const size_t n_prompt = s.job->spec.prompt.size();
   if (s.pos < n_prompt) {
     s.pos += size_t(c.n);
-    if (s.pos < n_prompt) return false;  // more of the prompt next step
-    s.prompt_done = now;
+    if (s.pos >= n_prompt) s.prompt_done = now;
   }
-  return true;
 }
 
 // The sampled token's text goes to the client; a finished reply ends here.
@@ -253,12 +250,12 @@ void Engine::step() {
   plan_step(chunks, owners);
   if (chunks.empty()) return;
   // The step's logits, one row per sequence that samples after it (decoding, or ending its prompt), in order: the
-  // model writes them in place (no copy per sequence) and computes none for a prompt's earlier pieces.
+  // model writes them in place (no copy per sequence) and computes none for a prompt's earlier pieces. A chunk with
+  // logits is a sequence that samples now.
   const int64_t V = model_.n_vocab();
   logits_.resize(chunks.size() * size_t(V));
   for (size_t i = 0, row = 0; i < chunks.size(); ++i) {
-    const Slot& s = *owners[i];
-    const bool samples = s.pos >= s.job->spec.prompt.size() || s.pos + size_t(chunks[i].n) >= s.job->spec.prompt.size();
+    const bool samples = owners[i]->pos + size_t(chunks[i].n) >= owners[i]->job->spec.prompt.size();
     chunks[i].logits = samples ? logits_.data() + row++ * size_t(V) : nullptr;
   }
 
@@ -270,11 +267,13 @@ void Engine::step() {
 
   std::vector<Slot*> sampling;
   std::vector<const float*> logits;
-  for (size_t i = 0; i < chunks.size(); ++i)
-    if (advance(*owners[i], chunks[i], t1)) {
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    advance(*owners[i], chunks[i], t1);
+    if (chunks[i].logits) {
       sampling.push_back(owners[i]);
       logits.push_back(chunks[i].logits);
     }
+  }
   // Each sequence's sampling (a pass over the vocabulary's logits, more with top-p, log-probabilities or the JSON
   // mask) depends on its own state only, so the sequences are shared out between the threads; what they produce is
   // delivered afterwards, in order, from this thread.

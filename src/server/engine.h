@@ -71,7 +71,7 @@ class Engine {
   void admit(std::shared_ptr<Job> job);
   void step();
   void plan_step(std::vector<SeqChunk>& chunks, std::vector<Slot*>& owners);
-  bool advance(Slot& s, const SeqChunk& c, Clock::time_point now);
+  void advance(Slot& s, const SeqChunk& c, Clock::time_point now);
   void deliver(Slot& s, Delta d);
   void finish(Slot& s, Delta delta, const std::string& reason);
   void finish_queued(const std::shared_ptr<Job>& job);
@@ -82,7 +82,7 @@ class Engine {
   ThreadPool pool_;
   std::vector<std::unique_ptr<Slot>> slots_;  // touched by the engine thread only
   size_t rotate_ = 0;                         // which slot gets the prefill budget first (fairness)
-  std::vector<float> logits_;                 // the last step's logits, a row per chunk
+  std::vector<float> logits_;                 // the last step's logits, a row per sequence that samples
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
