@@ -141,7 +141,9 @@ TEST(Gguf, EveryTruncationIsAClearError) {
     ASSERT_FALSE(f.ok()) << "truncated to " << len << " bytes was accepted";
     const std::string& m = f.error().message;
     EXPECT_NE(m.find(q), std::string::npos) << m;
-    if (len > 0) EXPECT_NE(m.find("offset"), std::string::npos) << m;
+    if (len > 0) {
+      EXPECT_NE(m.find("offset"), std::string::npos) << m;
+    }
   }
   std::remove(p.c_str());
   std::remove(q.c_str());
