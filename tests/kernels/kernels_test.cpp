@@ -231,7 +231,9 @@ TEST(Kernels, Q8ActivationDotMatchesReference) {
       abs_sum += std::fabs(double(wd[size_t(i)]) * xd[size_t(i)]);
     }
     EXPECT_NEAR(r, exact, double(n) * 1.2e-7 * abs_sum) << n;
-    if (cpu_has_avx512()) EXPECT_NEAR(avx512_kernels()->of(GgmlType::Q8_0).dot_q8(row.data(), xb, n), exact, double(n) * 1.2e-7 * abs_sum) << n;
+    if (cpu_has_avx512()) {
+      EXPECT_NEAR(avx512_kernels()->of(GgmlType::Q8_0).dot_q8(row.data(), xb, n), exact, double(n) * 1.2e-7 * abs_sum) << n;
+    }
   }
 }
 
