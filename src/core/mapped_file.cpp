@@ -41,6 +41,17 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
   return f;
 }
 
+void populate_pages(const void* p, size_t n, const void* map_begin, size_t map_size) {
+#ifdef MADV_POPULATE_READ
+  const uintptr_t begin = uintptr_t(p), map = uintptr_t(map_begin);
+  if (map_begin == nullptr || n == 0 || begin < map || begin - map > map_size || n > map_size - (begin - map)) return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE)), first = begin & ~(page - 1);
+  madvise(reinterpret_cast<void*>(first), begin + n - first, MADV_POPULATE_READ);
+#else
+  (void)p, (void)n, (void)map_begin, (void)map_size;
+#endif
+}
+
 MappedFile::MappedFile(MappedFile&& o) noexcept
     : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)), path_(std::move(o.path_)) {}
 

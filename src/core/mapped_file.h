@@ -9,6 +9,10 @@
 
 namespace seek {
 
+// Maps the pages of [p, p + n) now (MADV_POPULATE_READ, Linux 5.14; before it nothing happens) when they lie
+// inside the mapping [map, map + map_size), so that later reads do not fault them in one by one.
+void populate_pages(const void* p, size_t n, const void* map, size_t map_size);
+
 class MappedFile {
  public:
   static Result<MappedFile> open(const std::string& path);
@@ -22,6 +26,8 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // populate_pages within this mapping.
+  void populate(const void* p, size_t n) const { populate_pages(p, n, data_, size_); }
 
  private:
   const uint8_t* data_ = nullptr;

@@ -8,6 +8,7 @@
 #include <new>
 #include <set>
 
+#include "core/mapped_file.h"
 #include "kernels/kernels.h"
 #include "quant/blocks.h"
 
@@ -21,19 +22,6 @@ void release_pages(const uint8_t* p, size_t n, const uint8_t* map, size_t map_si
   const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (uintptr_t(p) + page - 1) & ~(page - 1), end = (uintptr_t(p) + n) & ~(page - 1);
   if (begin < end) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-}
-
-// Maps the file pages of [p, p + n) in one call where the kernel can (MADV_POPULATE_READ, Linux 5.14): one fault
-// per page while packing costs more than the packing.
-void populate(const uint8_t* p, size_t n, const uint8_t* map, size_t map_size) {
-#ifdef MADV_POPULATE_READ
-  if (!map || p < map || p + n > map + map_size) return;
-  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = uintptr_t(p) & ~(page - 1);
-  madvise(reinterpret_cast<void*>(begin), uintptr_t(p) + n - begin, MADV_POPULATE_READ);
-#else
-  (void)p, (void)n, (void)map, (void)map_size;
-#endif
 }
 
 }  // namespace
@@ -86,7 +74,8 @@ PackedWeights repack_q8_0(const std::vector<Mat*>& mats, ThreadPool& pool, const
       ThreadPool::split(n_panels, ti, nt, 1, &p0, &p1);
       if (p0 >= p1) return;
       const int64_t r0 = p0 * kPanelRows, r1 = std::min(m.rows, p1 * kPanelRows);
-      populate(m.row(r0), size_t(r1 - r0) * m.row_stride, mapping_begin, mapping_size);
+      // One call maps the pages: faulting them in one by one cost more than the packing.
+      populate_pages(m.row(r0), size_t(r1 - r0) * m.row_stride, mapping_begin, mapping_size);
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t r0 = p * kPanelRows;
         k.pack_q8_0_panel(m.row(r0), m.row_stride, int(std::min(kPanelRows, m.rows - r0)), m.cols,
