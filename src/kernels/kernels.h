@@ -87,6 +87,8 @@ struct KernelTable {
   // quants (xsum) come precomputed. y[t * ldy + i] for i < n_rows. Each block's integer dot product is exact, as in
   // dot_q8. next_rows (next_n rows, next_stride apart; may be null) are the stored rows of the next panel: the
   // kernel prefetches them block by block while it computes, so reading the weights overlaps the arithmetic.
+  // With next_stride 0, next_rows is the next packed panel (same K) of a matrix held as panels, prefetched alike.
+  // The hints change no result.
   void (*pack_q8_0_panel)(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t* panel) = nullptr;
   void (*gemm_q8_0_panel)(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd, const int32_t* xsum,
                           int64_t n_tok, float* y, int64_t ldy, int n_rows, const uint8_t* next_rows,

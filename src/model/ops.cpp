@@ -172,7 +172,8 @@ void gemm_q8_panels(const KernelTable& k, const Mat& w, const Q8Batch& xt, int64
   const auto gemm = k.gemm_q8_0_panel ? k.gemm_q8_0_panel : ref_kernels().gemm_q8_0_panel;
   for (int64_t r0 = 0; r0 < w.rows; r0 += kPanelRows) {
     const int nr = int(std::min(kPanelRows, w.rows - r0));
-    gemm(w.panel(r0 / kPanelRows), w.cols, xt.q.data(), xt.d.data(), xt.sum.data(), n_tok, y + r0, ldy, nr, nullptr,
+    const uint8_t* next = r0 + kPanelRows < w.rows ? w.panel(r0 / kPanelRows + 1) : nullptr;
+    gemm(w.panel(r0 / kPanelRows), w.cols, xt.q.data(), xt.d.data(), xt.sum.data(), n_tok, y + r0, ldy, nr, next,
          0, 0);
   }
 }
