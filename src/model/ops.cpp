@@ -100,7 +100,7 @@ void quantize_tokens(const KernelTable& k, const float* x, int64_t ldx, int64_t 
       int32_t s = 0;
       for (int j = 0; j < kQK8_0; ++j) s += q[b].qs[j];
       out.d[size_t(t * nb + b)] = f16_to_f32(q[b].d);
-      out.sum[size_t(t * nb + b)] = s;
+      out.off[size_t(t * nb + b)] = -128 * s;
     }
   }
 }
@@ -111,7 +111,7 @@ void resize_tokens(Q8Batch& xt, int64_t n_tok, int64_t K) {
   xt.K = K;
   xt.q.resize(n);
   xt.d.resize(n);
-  xt.sum.resize(n);
+  xt.off.resize(n);
 }
 
 // Weights of at most 6 bits per value: in a batch they are requantised to q8_0 (32 rows at a time) for the integer
@@ -160,7 +160,7 @@ void gemm_q8_rows(const KernelTable& k, const Mat& w, const Q8Batch& xt, int64_t
     }
     k.pack_q8_0_panel(rows, stride, nr, K, panel.data());
     const int64_t next = r0 + kGemmPanelRows;
-    k.gemm_q8_0_panel(panel.data(), K, xt.q.data(), xt.d.data(), xt.sum.data(), n_tok, y + r0, ldy, nr,
+    k.gemm_q8_0_panel(panel.data(), K, xt.q.data(), xt.d.data(), xt.off.data(), n_tok, y + r0, ldy, nr,
                       next < w.rows ? w.row(next) : nullptr, w.row_stride, int(std::min(kGemmPanelRows, w.rows - next)));
   }
 }
@@ -173,7 +173,7 @@ void gemm_q8_panels(const KernelTable& k, const Mat& w, const Q8Batch& xt, int64
   for (int64_t r0 = 0; r0 < w.rows; r0 += kPanelRows) {
     const int nr = int(std::min(kPanelRows, w.rows - r0));
     const uint8_t* next = r0 + kPanelRows < w.rows ? w.panel(r0 / kPanelRows + 1) : nullptr;
-    gemm(w.panel(r0 / kPanelRows), w.cols, xt.q.data(), xt.d.data(), xt.sum.data(), n_tok, y + r0, ldy, nr, next,
+    gemm(w.panel(r0 / kPanelRows), w.cols, xt.q.data(), xt.d.data(), xt.off.data(), n_tok, y + r0, ldy, nr, next,
          0, 0);
   }
 }
@@ -328,7 +328,7 @@ void gather_batch(const Q8Batch& src, const int64_t* rows, int64_t n, Q8Batch& d
     const size_t from = size_t(rows[i] * nb), to = size_t(i * nb);
     std::copy_n(src.q.begin() + from, nb, dst.q.begin() + to);
     std::copy_n(src.d.begin() + from, nb, dst.d.begin() + to);
-    std::copy_n(src.sum.begin() + from, nb, dst.sum.begin() + to);
+    std::copy_n(src.off.begin() + from, nb, dst.off.begin() + to);
   }
 }
 

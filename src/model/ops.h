@@ -24,7 +24,7 @@ inline void matmul(ThreadPool& pool, const Mat& w, const float* x, int64_t n_tok
 struct Q8Batch {
   std::vector<BlockQ8_0> q;  // n_tok rows of K / 32 blocks
   std::vector<float> d;
-  std::vector<int32_t> sum;
+  std::vector<int32_t> off;  // per block, -128 x the sum of its quants (kernels.h: gemm_q8_0_panel's xoff)
   int64_t n_tok = 0, K = 0;
 };
 // Whether products of w take a Q8Batch: w is held as Q8_0 panels (model/repack.h).

@@ -65,15 +65,16 @@ void check(const KernelTable& k, const Case& c, uint32_t seed) {
   }
   std::vector<BlockQ8_0> xq(size_t(c.n_tok * nb));
   std::vector<float> xd(xq.size());
-  std::vector<int32_t> xsum(xq.size());
+  std::vector<int32_t> xoff(xq.size());
   for (int t = 0; t < c.n_tok; ++t) {
     for (auto& v : vals) v = nd(rng);
     quantize_row_q8_0(vals.data(), reinterpret_cast<uint8_t*>(xq.data() + t * nb), c.K);
   }
   for (size_t i = 0; i < xq.size(); ++i) {
     xd[i] = f16_to_f32(xq[i].d);
-    xsum[i] = 0;
-    for (int j = 0; j < kQK8_0; ++j) xsum[i] += xq[i].qs[j];
+    xoff[i] = 0;
+    for (int j = 0; j < kQK8_0; ++j) xoff[i] += xq[i].qs[j];
+    xoff[i] *= -128;
   }
   std::vector<uint8_t> panel(q8_0_panel_bytes(c.K));
   const int64_t ldy = 37;
@@ -81,7 +82,7 @@ void check(const KernelTable& k, const Case& c, uint32_t seed) {
     const int nr = std::min(32, c.rows - r0);
     k.pack_q8_0_panel(w.data() + size_t(r0) * row_stride, row_stride, nr, c.K, panel.data());
     std::vector<float> part(size_t(c.n_tok * ldy), NAN);
-    k.gemm_q8_0_panel(panel.data(), c.K, xq.data(), xd.data(), xsum.data(), c.n_tok, part.data(), ldy, nr,
+    k.gemm_q8_0_panel(panel.data(), c.K, xq.data(), xd.data(), xoff.data(), c.n_tok, part.data(), ldy, nr,
                       r0 + 32 < c.rows ? w.data() + size_t(r0 + 32) * row_stride : nullptr, row_stride,
                       std::min(32, c.rows - r0 - 32));
     for (int t = 0; t < c.n_tok; ++t) {

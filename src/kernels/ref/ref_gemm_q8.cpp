@@ -30,7 +30,7 @@ void pack(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t
   }
 }
 
-void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd, const int32_t* xsum, int64_t n_tok,
+void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd, const int32_t* xoff, int64_t n_tok,
           float* y, int64_t ldy, int n_rows, const uint8_t*, size_t, int) {
   const int64_t nb = K / kQK8_0;
   for (int64_t t = 0; t < n_tok; ++t)
@@ -42,7 +42,7 @@ void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd,
         const BlockQ8_0& x = xq[t * nb + b];
         int32_t dot = 0;  // sum (w + 128) x = sum w x + 128 sum x
         for (int k = 0; k < kQK8_0; ++k) dot += int32_t(half[(k / 4) * 64 + (r % kHalf) * 4 + k % 4]) * x.qs[k];
-        dot -= 128 * xsum[t * nb + b];
+        dot += xoff[t * nb + b];  // -128 sum x
         uint16_t w_scale;
         std::memcpy(&w_scale, pb + 2 * kHalfBytes + size_t(r) * 2, 2);
         acc += float(dot) * (f16_to_f32(w_scale) * xd[t * nb + b]);
