@@ -224,11 +224,9 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   parallel_rows(&pool, n, 8 * dim, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       float* o = out + t * dim;
-      for (int64_t k = first[size_t(t)]; k < first[size_t(t + 1)]; ++k) {
-        const float w = weight[size_t(k)];
-        const float* y = ys + slot[size_t(k)] * dim;
-        for (int64_t i = 0; i < dim; ++i) o[i] += w * y[i];
-      }
+      // The selected kernels' axpy (this file is built for any x86-64: its own loop ran 4 floats at a time).
+      for (int64_t k = first[size_t(t)]; k < first[size_t(t + 1)]; ++k)
+        vec_axpy(weight[size_t(k)], ys + slot[size_t(k)] * dim, o, dim);
     }
   });
 }
