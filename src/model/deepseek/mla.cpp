@@ -89,15 +89,19 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   // The products of h held as panels share one quantisation of it.
   const Mat& wq_in = c.q_lora_rank > 0 ? a.wq_a : a.wq;
   const bool shared_q8 = takes_q8_batch(wq_in) && takes_q8_batch(a.wkv_a);
-  Q8Batch hq;
+  // Scratch kept between calls, as q and o (allocated per layer, they were zeroed and freed ~2 MB at a time in a
+  // prefill).
+  thread_local Q8Batch hq_buf;
+  thread_local std::vector<float> qa_buf, kva_buf;
+  Q8Batch& hq = hq_buf;
   if (shared_q8) quantize_batch(&pool, h, c.dim, n, c.dim, hq);
   if (c.q_lora_rank > 0) {
-    std::vector<float> qa(static_cast<size_t>(n * c.q_lora_rank));
-    if (shared_q8) matmul(pool, a.wq_a, hq, qa.data(), c.q_lora_rank);
-    else matmul(pool, a.wq_a, h, n, qa.data());
-    rmsnorm_rows(&pool, qa.data(), c.q_lora_rank, a.q_norm.data(), n, c.q_lora_rank, c.rms_eps, qa.data(),
-                 c.q_lora_rank);
-    matmul(pool, a.wq_b, qa.data(), n, q);
+    qa_buf.resize(size_t(n * c.q_lora_rank));
+    float* const qa = qa_buf.data();
+    if (shared_q8) matmul(pool, a.wq_a, hq, qa, c.q_lora_rank);
+    else matmul(pool, a.wq_a, h, n, qa);
+    rmsnorm_rows(&pool, qa, c.q_lora_rank, a.q_norm.data(), n, c.q_lora_rank, c.rms_eps, qa, c.q_lora_rank);
+    matmul(pool, a.wq_b, qa, n, q);
   } else if (shared_q8) {
     matmul(pool, a.wq, hq, q, H * qk);
   } else {
@@ -105,9 +109,10 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
   }
 
   // [c_kv, k_rope] = wkv_a h; c_kv normalised, k_rope rotated; both go to the cache.
-  std::vector<float> kva(static_cast<size_t>(n * W));
-  if (shared_q8) matmul(pool, a.wkv_a, hq, kva.data(), W);
-  else matmul(pool, a.wkv_a, h, n, kva.data());
+  kva_buf.resize(size_t(n * W));
+  float* const kva = kva_buf.data();
+  if (shared_q8) matmul(pool, a.wkv_a, hq, kva, W);
+  else matmul(pool, a.wkv_a, h, n, kva);
   std::vector<size_t> seg_of(static_cast<size_t>(n));  // batch row -> its segment
   for (size_t si = 0; si < segs.size(); ++si)
     std::fill_n(seg_of.begin() + segs[si].begin, segs[si].n, si);
@@ -116,8 +121,8 @@ void DeepseekModel::attention(const MlaWeights& a, int64_t layer, const std::vec
       const Segment& sg = segs[seg_of[size_t(t)]];
       const int64_t pos = sg.n_past + (t - sg.begin);
       float* dst = sg.cache->at(layer, pos);
-      rmsnorm(kva.data() + t * W, a.kv_norm.data(), R, c.rms_eps, dst);
-      std::copy(kva.data() + t * W + R, kva.data() + (t + 1) * W, dst + R);
+      rmsnorm(kva + t * W, a.kv_norm.data(), R, c.rms_eps, dst);
+      std::copy(kva + t * W + R, kva + (t + 1) * W, dst + R);
       rope.apply(dst + R, 1, rope_dim, pos);
       rope.apply(q + t * H * qk + nope, H, qk, pos);
     }

@@ -12,7 +12,11 @@ namespace seek {
 
 void route(const DeepseekConfig& c, const float* logits, const std::vector<float>& bias, Routing& out) {
   const int64_t E = c.n_routed_experts, K = c.n_activated_experts;
-  std::vector<float> scores(static_cast<size_t>(E));
+  // This thread's scratch, reused from token to token (five allocations a token and layer before).
+  thread_local std::vector<float> scores, sel, group_score;
+  thread_local std::vector<int64_t> order;
+  thread_local std::vector<int32_t> idx;
+  scores.resize(size_t(E));
   if (c.score_func == ScoreFunc::Sigmoid) {
     for (int64_t e = 0; e < E; ++e) scores[size_t(e)] = 1.0f / (1.0f + std::exp(-logits[e]));
   } else {
@@ -20,13 +24,13 @@ void route(const DeepseekConfig& c, const float* logits, const std::vector<float
     softmax(scores.data(), E);
   }
   // Selection uses the biased scores; the weights use the unbiased ones.
-  std::vector<float> sel = scores;
+  sel.assign(scores.begin(), scores.end());
   if (!bias.empty())
     for (int64_t e = 0; e < E; ++e) sel[size_t(e)] += bias[size_t(e)];
 
   if (c.n_expert_groups > 1) {
     const int64_t G = c.n_expert_groups, per = E / G;
-    std::vector<float> group_score(static_cast<size_t>(G));
+    group_score.resize(size_t(G));
     for (int64_t g = 0; g < G; ++g) {
       float* s = sel.data() + g * per;
       if (bias.empty()) {
@@ -39,14 +43,14 @@ void route(const DeepseekConfig& c, const float* logits, const std::vector<float
         group_score[size_t(g)] = a + b;
       }
     }
-    std::vector<int64_t> order(static_cast<size_t>(G));
+    order.resize(size_t(G));
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return group_score[size_t(x)] > group_score[size_t(y)]; });
     for (int64_t k = c.n_limited_groups; k < G; ++k)
       std::fill(sel.begin() + order[size_t(k)] * per, sel.begin() + (order[size_t(k)] + 1) * per, -INFINITY);
   }
 
-  std::vector<int32_t> idx(static_cast<size_t>(E));
+  idx.resize(size_t(E));
   std::iota(idx.begin(), idx.end(), 0);
   std::partial_sort(idx.begin(), idx.begin() + K, idx.end(), [&](int32_t x, int32_t y) {
     return sel[size_t(x)] > sel[size_t(y)] || (sel[size_t(x)] == sel[size_t(y)] && x < y);
@@ -111,19 +115,29 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   // V3, 2 x 8 routed + 2 shared + 1 router quantisations of every token become one).
   bool shared_q8 = true;
   for (int64_t e = 0; e < E && shared_q8; ++e) shared_q8 = takes_q8_batch(m.expert(e).w1) && takes_q8_batch(m.expert(e).w3);
-  Q8Batch hq;
+  // Scratch kept between calls (allocated per layer, a prefill's was ~1 MB zeroed and a vector per token); the
+  // lambdas below reach it through these references, never the thread_local names (a pool thread has its own).
+  thread_local Q8Batch hq_buf;
+  thread_local std::vector<float> logits_buf;
+  thread_local std::vector<Routing> routes_buf;
+  thread_local std::vector<std::vector<std::pair<int64_t, float>>> by_expert_buf;
+  Q8Batch& hq = hq_buf;
   if (shared_q8) quantize_batch(&pool, h, dim, n, dim, hq);
-  std::vector<float> logits(static_cast<size_t>(n * E));
-  if (shared_q8 && takes_q8_batch(m.gate)) matmul(pool, m.gate, hq, logits.data(), E);
-  else matmul(pool, m.gate, h, n, logits.data());
+  logits_buf.resize(size_t(n * E));
+  const float* const logits = logits_buf.data();
+  if (shared_q8 && takes_q8_batch(m.gate)) matmul(pool, m.gate, hq, logits_buf.data(), E);
+  else matmul(pool, m.gate, h, n, logits_buf.data());
 
   // Each token's choice (on the pool's threads), then the batch grouped by expert: for each expert, the tokens
   // routed to it and their weights.
-  std::vector<Routing> routes(static_cast<size_t>(n));
+  routes_buf.resize(size_t(n));
+  std::vector<Routing>& routes = routes_buf;
   parallel_rows(&pool, n, 16 * E, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) route(c, logits.data() + t * E, m.bias, routes[size_t(t)]);
+    for (int64_t t = t0; t < t1; ++t) route(c, logits + t * E, m.bias, routes[size_t(t)]);
   });
-  std::vector<std::vector<std::pair<int64_t, float>>> by_expert(static_cast<size_t>(E));
+  by_expert_buf.resize(size_t(E));
+  auto& by_expert = by_expert_buf;
+  for (auto& list : by_expert) list.clear();
   for (int64_t t = 0; t < n; ++t) {
     const Routing& r = routes[size_t(t)];
     for (size_t k = 0; k < r.experts.size(); ++k) by_expert[size_t(r.experts[k])].push_back({t, r.weights[k]});
@@ -190,9 +204,10 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
     if (shared_queued) few.insert(few.begin(), -1);
     std::atomic<size_t> next{0};
     pool.run([&](int, int) {
-      std::vector<float> xs;
-      Q8Batch xq;
-      std::vector<int64_t> idx;
+      // The running thread's own scratch (named here, a thread_local is the pool thread's), kept between calls.
+      thread_local std::vector<float> xs;
+      thread_local Q8Batch xq;
+      thread_local std::vector<int64_t> idx;
       for (size_t i = next.fetch_add(1); i < few.size(); i = next.fetch_add(1)) {
         if (few[i] < 0) run_shared(nullptr);
         else run_expert(few[i], nullptr, xs, xq, idx);
