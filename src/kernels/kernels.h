@@ -84,9 +84,10 @@ struct KernelTable {
   // weights offset by +128 to unsigned bytes, then the 32 rows' f16 scales: exactly the bytes of the 32 rows as
   // stored, so a model can keep its Q8_0 weights in this form, see Mat::layout); gemm_q8_0_panel multiplies it with
   // tokens quantised to q8_0 (xq: n_tok rows of K/32 blocks) whose block scales as f32 (xd) and offsets (xoff: -128 x
-  // the block's sum of quants, which takes back what the weights' +128 adds to its dot) come precomputed. y[t * ldy + i] for i < n_rows. Each block's integer dot product is exact, as in
-  // dot_q8. next_rows (next_n rows, next_stride apart; may be null) are the stored rows of the next panel: the
-  // kernel prefetches them block by block while it computes, so reading the weights overlaps the arithmetic.
+  // the block's sum of quants, which takes back what the weights' +128 adds to its dot) come precomputed.
+  // y[t * ldy + i] for i < n_rows. Each block's integer dot product is exact, as in dot_q8. next_rows (next_n rows,
+  // next_stride apart; may be null) are the stored rows of the next panel: the kernel prefetches them block by block
+  // while it computes, so reading the weights overlaps the arithmetic.
   // With next_stride 0, next_rows is the next packed panel (same K) of a matrix held as panels, prefetched alike.
   // The hints change no result.
   void (*pack_q8_0_panel)(const uint8_t* rows, size_t row_stride, int n_rows, int64_t K, uint8_t* panel) = nullptr;

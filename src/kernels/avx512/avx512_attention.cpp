@@ -153,7 +153,8 @@ void dot_rows_n(const float* q, int64_t ldq, int64_t n_q, const float* rows, int
       return pf;
     };
     int64_t j = 0;
-    for (; j + 4 <= n_q; j += 4) dot_4rows<4>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo, prefetch_of(j / 4));
+    for (; j + 4 <= n_q; j += 4)
+      dot_4rows<4>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo, prefetch_of(j / 4));
     const RowPrefetch pf = prefetch_of(j / 4);
     switch (n_q - j) {
       case 3: dot_4rows<3>(q + j * ldq, ldq, r, stride, n, scale, out + j * ldo + s, ldo, pf); break;

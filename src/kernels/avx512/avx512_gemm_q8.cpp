@@ -96,8 +96,9 @@ inline void prefetch_ahead(const uint8_t* pb) {
 }
 
 // Block pb's integer sums for NT tokens (xq[t * nb]: token t's block, xoff[t * nb] its offset, -128 sum x), each
-// half's 16 rows in s0/s1, the +128 offset taken back (the sums start at xoff). C independent chains per token and half, summed at the end (exactly): with few tokens a single chain
-// of 8 dependent vpdpbusd would leave the multipliers waiting on their latency.
+// half's 16 rows in s0/s1, the +128 offset taken back (the sums start at xoff). C independent chains per token and
+// half, summed at the end (exactly): with few tokens a single chain of 8 dependent vpdpbusd would leave the
+// multipliers waiting on their latency.
 template <int NT>
 inline void block_sums(const uint8_t* pb, const BlockQ8_0* xq, const int32_t* xoff, int64_t nb, __m512i* s0,
                        __m512i* s1) {
@@ -212,7 +213,8 @@ void gemm(const uint8_t* panel, int64_t K, const BlockQ8_0* xq, const float* xd,
   // Stored rows to pack next: prefetched during the first token group (the later ones find this panel in L2).
   // A packed panel (weights repacked at load): the first group streams this panel into L1 ahead of use, and the
   // second brings the next panel to L2, so that its first group computes instead of waiting on memory.
-  NextRows next = next_packed ? NextRows{nullptr, 0, 0, true} : NextRows{next_rows, next_stride, next_rows ? next_n : 0, next_rows == nullptr};
+  NextRows next = next_packed ? NextRows{nullptr, 0, 0, true}
+                               : NextRows{next_rows, next_stride, next_rows ? next_n : 0, next_rows == nullptr};
   int group = 0;
   for_even_token_blocks<6>(n_tok, [&]<int NT>(int64_t t) {
     gemm_block<NT>(panel, nb, xq + t * nb, xd + t * nb, xoff + t * nb, y + t * ldy, ldy, n_rows, next);
