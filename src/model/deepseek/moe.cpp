@@ -124,14 +124,14 @@ void DeepseekModel::moe(const MoeWeights& m, ThreadPool& pool, const float* h, i
   Q8Batch& hq = hq_buf;
   if (shared_q8) quantize_batch(&pool, h, dim, n, dim, hq);
   logits_buf.resize(size_t(n * E));
-  const float* const logits = logits_buf.data();
-  if (shared_q8 && takes_q8_batch(m.gate)) matmul(pool, m.gate, hq, logits_buf.data(), E);
-  else matmul(pool, m.gate, h, n, logits_buf.data());
+  float* const logits = logits_buf.data();
+  if (shared_q8 && takes_q8_batch(m.gate)) matmul(pool, m.gate, hq, logits, E);
+  else matmul(pool, m.gate, h, n, logits);
 
   // Each token's choice (on the pool's threads), then the batch grouped by expert: for each expert, the tokens
   // routed to it and their weights.
   routes_buf.resize(size_t(n));
-  std::vector<Routing>& routes = routes_buf;
+  auto& routes = routes_buf;
   parallel_rows(&pool, n, 16 * E, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) route(c, logits + t * E, m.bias, routes[size_t(t)]);
   });
