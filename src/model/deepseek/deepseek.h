@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/huge_buffer.h"
 #include "model/deepseek/config.h"
 #include "model/deepseek/weights.h"
 #include "model/model.h"
@@ -17,7 +18,7 @@ struct GgufFile;
 // The MLA cache: per layer and position, the normalised latent c_kv (kv_lora_rank) then the rotated k_rope.
 struct MlaCache : ModelState {
   int64_t n_layers = 0, width = 0;
-  std::vector<float> data;
+  HugeBuffer data;
   float* at(int64_t layer, int64_t pos) { return data.data() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
 };
 

@@ -48,8 +48,8 @@ std::unique_ptr<ModelState> LlamaModel::new_state(int64_t n_ctx) const {
   s->n_layers = config.n_layers;
   s->width = config.kv_width();
   const size_t n = size_t(s->n_layers) * size_t(n_ctx) * size_t(s->width);
-  s->k.assign(n, 0.0f);
-  s->v.assign(n, 0.0f);
+  s->k = HugeBuffer(n);
+  s->v = HugeBuffer(n);
   return s;
 }
 

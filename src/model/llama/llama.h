@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/huge_buffer.h"
 #include "core/result.h"
 #include "core/tensor.h"
 #include "model/model.h"
@@ -69,7 +70,7 @@ Result<LlamaWeights> llama_weights_from_gguf(const GgufFile& f, const LlamaConfi
 // The KV cache: per layer, capacity rows of k and of v, each n_kv_heads * head_dim floats (rotated k).
 struct LlamaKvCache : ModelState {
   int64_t n_layers = 0, width = 0;
-  std::vector<float> k, v;
+  HugeBuffer k, v;
   float* k_at(int64_t layer, int64_t pos) { return k.data() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
   float* v_at(int64_t layer, int64_t pos) { return v.data() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
 };
