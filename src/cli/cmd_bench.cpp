@@ -59,6 +59,8 @@ int cmd_bench(int argc, char** argv) {
   const int64_t n_ctx = std::max<int64_t>({*pp, *tg, 1});
   if (n_ctx > model.n_ctx_train())
     return usage_error("bench", "-p/-n exceed the model's context (" + std::to_string(model.n_ctx_train()) + ")");
+  if (auto r = check_kv_memory(model, *parallel + 1, n_ctx, "-p/-n or --parallel"); !r)
+    return usage_error("bench", r.error().message);
 
   ThreadPool pool(*threads);
   Session session(model, pool, n_ctx);

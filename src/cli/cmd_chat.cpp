@@ -69,6 +69,7 @@ int cmd_chat(int argc, char** argv) {
   auto n_ctx = a.integer(a.has("--ctx") ? "--ctx" : "-c", std::min<long long>(4096, model.n_ctx_train()), 16,
                          model.n_ctx_train());
   if (!n_ctx) return usage_error("chat", n_ctx.error().message);
+  if (auto r = check_kv_memory(model, 1, *n_ctx, "-c/--ctx"); !r) return usage_error("chat", r.error().message);
   auto tmpl = server::choose_chat_template(a.str("--chat-template").value_or(""), *loaded->tokenizer);
   if (!tmpl) return fail("chat", tmpl.error().message);
 

@@ -66,6 +66,7 @@ int cmd_perplexity(int argc, char** argv) {
 
   const std::vector<int32_t> tokens = tok.encode(text, tok.add_bos(), false);
   const int64_t n_ctx = *ctx;
+  if (auto r = check_kv_memory(model, 1, n_ctx, "-c/--ctx"); !r) return usage_error("perplexity", r.error().message);
   int64_t n_chunks = int64_t(tokens.size()) / n_ctx;
   if (*max_chunks > 0) n_chunks = std::min<int64_t>(n_chunks, *max_chunks);
   if (int64_t(tokens.size()) < 2 * n_ctx)  // llama-perplexity's requirement too

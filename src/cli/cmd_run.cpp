@@ -90,6 +90,7 @@ int cmd_run(int argc, char** argv) {
   auto n_ctx = a.integer(a.has("--ctx") ? "--ctx" : "-c", std::min<long long>(4096, model.n_ctx_train()), 1,
                          model.n_ctx_train());
   if (!n_ctx) return usage_error("run", n_ctx.error().message);
+  if (auto r = check_kv_memory(model, 1, *n_ctx, "-c/--ctx"); !r) return usage_error("run", r.error().message);
 
   std::vector<int32_t> prompt_ids;
   if (ids_arg) {

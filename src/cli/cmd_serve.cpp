@@ -142,6 +142,10 @@ int cmd_serve(int argc, char** argv) {
     usage_error("serve", n_ctx.error().message);
     return finish(2);
   }
+  if (auto r = check_kv_memory(model, *parallel, *n_ctx, "-c/--ctx or --parallel"); !r) {
+    usage_error("serve", r.error().message);
+    return finish(2);
+  }
   auto tmpl = server::choose_chat_template(a.str("--chat-template").value_or(""), *loaded->tokenizer);
   if (!tmpl) {
     fail("serve", tmpl.error().message);

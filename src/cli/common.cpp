@@ -14,6 +14,25 @@
 
 namespace seek::cli {
 
+namespace {
+
+// The memory figure the checks compare against: MemAvailable, or SEEK_TEST_AVAILABLE_MEMORY (tests only).
+int64_t memory_available() {
+  if (const char* m = std::getenv("SEEK_TEST_AVAILABLE_MEMORY")) return std::atoll(m);
+  return available_memory_bytes();
+}
+
+std::string bytes_text(double b) {
+  char buf[32];
+  if (b >= 1e12) std::snprintf(buf, sizeof buf, "%.1f TB", b / 1e12);
+  else if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.1f GB", b / 1e9);
+  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.0f KB", b / 1e3);
+  return buf;
+}
+
+}  // namespace
+
 Result<Loaded> load_model_and_tokenizer(const std::string& path, bool need_tokenizer) {
   const auto t0 = std::chrono::steady_clock::now();
   auto f = open_model_file(path);
@@ -72,26 +91,31 @@ Result<int> apply_common_options(const Args& a, Model* model, double* load_ms) {
     ThreadPool pool{static_cast<int>(*threads)};
     Progress p("repacking Q8_0 weights");
     // The panels are anonymous memory: a model that does not fit beside what is already used stays mapped.
-    int64_t avail = available_memory_bytes();
-    if (const char* m = std::getenv("SEEK_TEST_AVAILABLE_MEMORY")) avail = std::atoll(m);  // tests only
+    const int64_t avail = memory_available();
     const size_t budget = avail < 0 ? SIZE_MAX : size_t(double(avail) * 0.8);  // the rest: caches, activations
     const Model::RepackReport r =
         model->repack_weights(pool, budget, [&p](size_t done, size_t total) { p.update(done, total); });
     if (r.repacked_bytes > 0) p.done();
     if (r.declined_bytes > 0) {
-      const auto fmt = [](double b, char* buf, size_t n) {
-        if (b >= 1e9) std::snprintf(buf, n, "%.1f GB", b / 1e9);
-        else std::snprintf(buf, n, "%.1f MB", b / 1e6);
-      };
-      char need[32], have[32];
-      fmt(double(r.declined_bytes), need, sizeof need);
-      fmt(double(avail), have, sizeof have);
       std::fprintf(stderr, "seek: Q8_0 weights kept as stored: repacking them takes %s and %s of memory is available\n",
-                   need, have);
+                   bytes_text(double(r.declined_bytes)).c_str(), bytes_text(double(avail)).c_str());
     }
     if (load_ms) *load_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
   return int(*threads);
+}
+
+Result<void> check_kv_memory(const Model& model, int64_t n_seq, int64_t n_ctx, const char* options) {
+  const int64_t avail = memory_available();
+  if (avail < 0) return {};
+  // In double: n_seq x n_ctx x bytes per token can pass 2^63 for absurd arguments.
+  const double need = double(n_seq) * double(n_ctx) * double(model.kv_bytes_per_token());
+  if (need <= double(avail)) return {};
+  const std::string what = n_seq == 1 ? "the KV cache of one sequence of " + std::to_string(n_ctx) + " tokens"
+                                      : "the KV caches of " + std::to_string(n_seq) + " sequences of " +
+                                            std::to_string(n_ctx) + " tokens";
+  return err("%s take%s %s and %s of memory is available (lower %s)", what.c_str(), n_seq == 1 ? "s" : "",
+             bytes_text(need).c_str(), bytes_text(double(avail)).c_str(), options);
 }
 
 }  // namespace seek::cli

@@ -35,4 +35,9 @@ inline std::vector<std::string> common_switches() { return {"--f32-activations",
 
 std::string model_arg(const Args& a);
 
+// Whether n_seq KV caches of n_ctx tokens fit in the memory available now (after the weights): an error that names
+// both sizes and the options to lower (`options`, e.g. "-c/--ctx or --parallel") when not; nothing is checked where
+// /proc/meminfo is unreadable. The caches are faulted in when made, so past this they would end the process.
+Result<void> check_kv_memory(const Model& model, int64_t n_seq, int64_t n_ctx, const char* options);
+
 }  // namespace seek::cli

@@ -2,7 +2,9 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "cli/commands.h"
@@ -28,6 +30,21 @@ void usage() {
                "Run 'seek COMMAND --help' for a command's options.\n");
 }
 
+// The command's exit status, or -1 for an unknown command.
+int dispatch(const std::string& cmd, int argc, char** argv) {
+  if (cmd == "run") return seek::cli::cmd_run(argc - 2, argv + 2);
+  if (cmd == "perplexity") return seek::cli::cmd_perplexity(argc - 2, argv + 2);
+  if (cmd == "info") return seek::cli::cmd_info(argc - 2, argv + 2);
+  if (cmd == "tokenize") return seek::cli::cmd_tokenize(argc - 2, argv + 2);
+  if (cmd == "bench") return seek::cli::cmd_bench(argc - 2, argv + 2);
+  if (cmd == "gen-model") return seek::cli::cmd_gen_model(argc - 2, argv + 2);
+  if (cmd == "convert") return seek::cli::cmd_convert(argc - 2, argv + 2);
+  if (cmd == "quantize") return seek::cli::cmd_quantize(argc - 2, argv + 2);
+  if (cmd == "chat") return seek::cli::cmd_chat(argc - 2, argv + 2);
+  if (cmd == "serve") return seek::cli::cmd_serve(argc - 2, argv + 2);
+  return -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -41,16 +58,15 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
-  if (cmd == "run") return seek::cli::cmd_run(argc - 2, argv + 2);
-  if (cmd == "perplexity") return seek::cli::cmd_perplexity(argc - 2, argv + 2);
-  if (cmd == "info") return seek::cli::cmd_info(argc - 2, argv + 2);
-  if (cmd == "tokenize") return seek::cli::cmd_tokenize(argc - 2, argv + 2);
-  if (cmd == "bench") return seek::cli::cmd_bench(argc - 2, argv + 2);
-  if (cmd == "gen-model") return seek::cli::cmd_gen_model(argc - 2, argv + 2);
-  if (cmd == "convert") return seek::cli::cmd_convert(argc - 2, argv + 2);
-  if (cmd == "quantize") return seek::cli::cmd_quantize(argc - 2, argv + 2);
-  if (cmd == "chat") return seek::cli::cmd_chat(argc - 2, argv + 2);
-  if (cmd == "serve") return seek::cli::cmd_serve(argc - 2, argv + 2);
+  try {
+    if (const int rc = dispatch(cmd, argc, argv); rc >= 0) return rc;
+  } catch (const std::bad_alloc&) {
+    // What the up-front checks (weights, KV caches) did not foresee: one line, and out at once (_Exit: a server's
+    // threads are still running and must not be joined or destroyed from here).
+    std::fprintf(stderr, "seek %s: out of memory\n", cmd.c_str());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
   std::fprintf(stderr, "seek: unknown command '%s' (run 'seek --help' for the list)\n", cmd.c_str());
   return 2;
 }

@@ -4,6 +4,7 @@
 
 #include <sys/mman.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <new>
 #include <utility>
@@ -22,6 +23,11 @@ HugeBuffer::HugeBuffer(size_t n_floats) : size_(n_floats) {
   // fault (and, for a huge page, a 2 MiB clear).
 #ifdef MADV_POPULATE_WRITE
   if (madvise(mem, bytes_, MADV_POPULATE_WRITE) == 0) return;
+  if (errno != EINVAL) {  // out of memory: fail here, not in a page fault later (EINVAL: a kernel before 5.14)
+    munmap(mem, bytes_);
+    data_ = nullptr;
+    throw std::bad_alloc();
+  }
 #endif
   for (size_t i = 0; i < bytes_; i += 4096) static_cast<volatile char*>(mem)[i] = 0;
 }

@@ -1,5 +1,7 @@
 """Bad input to the CLI gets one clear error line naming what and where, and a non-zero exit: missing and
-truncated files, foreign architectures, unsupported tensor types, malformed options, out-of-range token ids."""
+truncated files, foreign architectures, unsupported tensor types, malformed options, out-of-range token ids, KV caches
+larger than the memory."""
+import json
 import os
 import struct
 import subprocess
@@ -11,8 +13,9 @@ seek = harness.seek_binary()
 good = harness.model("v3-tiny")
 
 
-def expect_error(args, code, needles, name):
-    r = subprocess.run([seek, *args], capture_output=True, text=True, timeout=120)
+def expect_error(args, code, needles, name, env=None):
+    r = subprocess.run([seek, *args], capture_output=True, text=True, timeout=120,
+                       env=None if env is None else {**os.environ, **env})
     lines = [l for l in r.stderr.splitlines() if l.strip()]
     ok = r.returncode == code and len(lines) == 1 and all(n in r.stderr for n in needles)
     c.check(ok, name, f"(exit {r.returncode}: {r.stderr.strip()[:200]})")
@@ -68,6 +71,31 @@ expect_error(["run", "-m", good, "--tokens", "0,99999"], 1, ["99999", "outside t
              "token id out of range")
 expect_error(["run", "-m", good], 2, ["-p"], "no prompt")
 expect_error(["run", "-m", good, "-p", "hi", "-c", "999999"], 2, ["between 1 and 1024"], "context above training")
+# KV caches larger than the memory available (told through SEEK_TEST_AVAILABLE_MEMORY, as MemAvailable would be):
+# one error naming both sizes and what to lower, before any is allocated (they are faulted in when made). The size
+# expected is worked out here from the model's hyper-parameters: per layer and token, the latent and k_rope in f32.
+hp = json.loads(subprocess.run([seek, "info", "--json", good], capture_output=True, text=True, check=True).stdout)["hparams"]
+per_token = hp["n_layers"] * (hp["kv_lora_rank"] + hp["qk_rope_head_dim"]) * 4
+kb = lambda n_seq, n_ctx: f"{round(n_seq * n_ctx * per_token / 1e3)} KB"  # noqa: E731
+small = {"SEEK_TEST_AVAILABLE_MEMORY": "100000"}
+expect_error(["run", "-m", good, "-p", "hi", "-c", "256"], 2,
+             [f"KV cache of one sequence of 256 tokens takes {kb(1, 256)}", "100 KB of memory is available",
+              "-c/--ctx"], "KV cache above the memory (run)", small)
+expect_error(["chat", "-m", good, "-c", "256"], 2, [f"KV cache of one sequence of 256 tokens takes {kb(1, 256)}"],
+             "KV cache above the memory (chat)", small)
+expect_error(["bench", "-m", good, "-p", "64", "-n", "4", "--parallel", "4"], 2,
+             [f"KV caches of 5 sequences of 64 tokens take {kb(5, 64)}", "-p/-n or --parallel"],
+             "KV caches above the memory (bench)", small)
+# serve reports its address before the model loads, then the error as its last line.
+r = subprocess.run([seek, "serve", "-m", good, "--port", "0", "-c", "64", "--parallel", "4"], capture_output=True,
+                   text=True, timeout=120, env={**os.environ, **small})
+last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+c.check(r.returncode == 2 and f"KV caches of 4 sequences of 64 tokens take {kb(4, 64)}" in last and "--parallel" in last,
+        "KV caches above the memory (serve)", f"(exit {r.returncode}: {r.stderr.strip()[-300:]})")
+# Within the memory, the same run goes ahead.
+r = subprocess.run([seek, "run", "-m", good, "-p", "hi", "-n", "2", "-c", "64"], capture_output=True, text=True,
+                   timeout=120, env={**os.environ, **small})
+c.check(r.returncode == 0, "KV cache within the memory", f"(exit {r.returncode}: {r.stderr.strip()[-200:]})")
 short = os.path.join(harness.tmpdir(), "short.txt")
 open(short, "w").write("too short")
 expect_error(["perplexity", "-m", good, "-f", short, "--ctx", "64"], 1, ["at least"], "perplexity on a short text")
