@@ -130,11 +130,25 @@ try {
                     speedup: base ? +(top.tokens_per_s / base.tokens_per_s).toFixed(2) : null,
                     decode_speedup: base ? +(top.decode_tokens_per_s / base.decode_tokens_per_s).toFixed(2) : null };
   // The ratio within each round (both levels measured minutes apart at most): with the bandwidth beside it.
-  if (base) summary.speedup_rounds = top === base ? [] : samples.get(top.streams).map((x, i) => +(x.tokens_per_s / samples.get(1)[i].tokens_per_s).toFixed(2));
+  // A round whose two levels ran in different bandwidth states (more than 25% apart) compares the states more than
+  // the stream counts: it is marked, in the JSON too.
+  let marks = "";
+  if (base && top !== base) {
+    const hi = samples.get(top.streams), lo = samples.get(1);
+    summary.speedup_rounds = hi.map((x, i) => +(x.tokens_per_s / lo[i].tokens_per_s).toFixed(2));
+    summary.speedup_rounds_mixed_state = hi.map((x, i) => x.bw !== null && lo[i].bw !== null &&
+                                                        Math.max(x.bw, lo[i].bw) > 1.25 * Math.min(x.bw, lo[i].bw));
+    const mixed = summary.speedup_rounds_mixed_state.map((m, i) => (m ? [i] : [])).flat();
+    marks = mixed.length === 0 ? "" : ` (* its levels saw different bandwidth states: ` +
+      mixed.map((i) => `1 stream at ${lo[i].bw}, ${top.streams} at ${hi[i].bw} GB/s`).join("; ") + ")";
+  } else if (base) {
+    summary.speedup_rounds = [];
+  }
   if (asJson) console.log(JSON.stringify(summary));
   else if (base) console.log(`${top.streams} streams / 1 stream: ${summary.speedup}x aggregate throughput, ` +
                              `${summary.decode_speedup}x decode throughput (goal: >= 4x); per round ` +
-                             `${summary.speedup_rounds.join(", ")}`);
+                             summary.speedup_rounds.map((r, i) => r + (summary.speedup_rounds_mixed_state?.[i] ? "*" : ""))
+                               .join(", ") + marks);
 } catch (e) {
   // What the server said last, and whether it is still running, is what tells a server fault from a client one.
   const state = server.exitCode !== null || server.signalCode !== null
