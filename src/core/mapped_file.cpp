@@ -41,15 +41,31 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
   return f;
 }
 
-void populate_pages(const void* p, size_t n, const void* map_begin, size_t map_size) {
+namespace {
+
+// Whether [p, p + n) is a non-empty range inside the mapping [map, map + map_size) (no pointer arithmetic past it).
+bool inside(const void* p, size_t n, const void* map, size_t map_size) {
+  const uintptr_t begin = uintptr_t(p), first = uintptr_t(map);
+  return map != nullptr && n > 0 && begin >= first && begin - first <= map_size && n <= map_size - (begin - first);
+}
+
+}  // namespace
+
+void populate_pages(const void* p, size_t n, const void* map, size_t map_size) {
 #ifdef MADV_POPULATE_READ
-  const uintptr_t begin = uintptr_t(p), map = uintptr_t(map_begin);
-  if (map_begin == nullptr || n == 0 || begin < map || begin - map > map_size || n > map_size - (begin - map)) return;
-  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE)), first = begin & ~(page - 1);
+  if (!inside(p, n, map, map_size)) return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE)), begin = uintptr_t(p), first = begin & ~(page - 1);
   madvise(reinterpret_cast<void*>(first), begin + n - first, MADV_POPULATE_READ);
 #else
-  (void)p, (void)n, (void)map_begin, (void)map_size;
+  (void)p, (void)n, (void)map, (void)map_size;
 #endif
+}
+
+void release_pages(const void* p, size_t n, const void* map, size_t map_size) {
+  if (!inside(p, n, map, map_size)) return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(p) + page - 1) & ~(page - 1), end = (uintptr_t(p) + n) & ~(page - 1);
+  if (begin < end) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 MappedFile::MappedFile(MappedFile&& o) noexcept

@@ -12,6 +12,9 @@ namespace seek {
 // Maps the pages of [p, p + n) now (MADV_POPULATE_READ, Linux 5.14; before it nothing happens) when they lie
 // inside the mapping [map, map + map_size), so that later reads do not fault them in one by one.
 void populate_pages(const void* p, size_t n, const void* map, size_t map_size);
+// Hands back the whole pages of [p, p + n) when they lie inside the (read-only, shared) file mapping [map, map +
+// map_size): they are read again from the file if touched later.
+void release_pages(const void* p, size_t n, const void* map, size_t map_size);
 
 class MappedFile {
  public:

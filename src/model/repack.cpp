@@ -1,30 +1,16 @@
 // Repacking Q8_0 weights into the integer GEMM's panels (see repack.h).
 #include "model/repack.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <new>
+#include <memory>
 #include <set>
 
+#include "core/huge_buffer.h"
 #include "core/mapped_file.h"
 #include "kernels/kernels.h"
 #include "quant/blocks.h"
 
 namespace seek {
-
-namespace {
-
-// Hands back the whole pages of [p, p + n) when they lie inside the read-only shared file mapping.
-void release_pages(const uint8_t* p, size_t n, const uint8_t* map, size_t map_size) {
-  if (!map || p < map || p + n > map + map_size) return;
-  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (uintptr_t(p) + page - 1) & ~(page - 1), end = (uintptr_t(p) + n) & ~(page - 1);
-  if (begin < end) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-}
-
-}  // namespace
 
 bool repack_available() { return kernels().gemm_q8_0_panel != nullptr && quantized_activations(); }
 
@@ -51,14 +37,11 @@ PackedWeights repack_q8_0(const std::vector<Mat*>& mats, ThreadPool& pool, const
     out.declined_bytes = total;
     return out;
   }
-  // Anonymous pages of their own, asked for as huge pages (fewer faults while filling them, fewer TLB misses
-  // while streaming them).
-  const size_t alloc = std::max<size_t>(total, 1);
-  void* mem = mmap(nullptr, alloc, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) throw std::bad_alloc();
-  madvise(mem, alloc, MADV_HUGEPAGE);
-  uint8_t* base = static_cast<uint8_t*>(mem);
-  out.data = std::shared_ptr<uint8_t>(base, [alloc](uint8_t* p) { munmap(p, alloc); });
+  // Huge pages (fewer faults while filling them, fewer TLB misses while streaming them), faulted in by the
+  // threads that fill them; the views share the buffer's ownership.
+  auto buffer = std::make_shared<HugeBuffer>(std::max<size_t>(total, 1), 1, HugeBuffer::Fault::OnFirstWrite);
+  uint8_t* base = buffer->data();
+  out.data = std::shared_ptr<uint8_t>(buffer, base);
   out.bytes = total;
   out.matrices = int64_t(todo.size());
 

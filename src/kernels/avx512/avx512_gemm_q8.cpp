@@ -89,11 +89,14 @@ struct NextRows {
 // 25-40 GB/s to ~45 GB/s.
 constexpr int64_t kAheadBlocks = 10;
 
-// Streams the panel's block kAheadBlocks ahead into L1 (a panel kept packed in memory: the model's weights).
-inline void prefetch_ahead(const uint8_t* pb) {
-  for (size_t l = 0; l < kBlockBytes; l += 64)
-    _mm_prefetch(reinterpret_cast<const char*>(pb + kAheadBlocks * kBlockBytes + l), _MM_HINT_T0);
+// The cache lines of the packed block at pb, to L1 (_MM_HINT_T0) or L2 (_MM_HINT_T1).
+template <_mm_hint Hint>
+inline void prefetch_block(const uint8_t* pb) {
+  for (size_t l = 0; l < kBlockBytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(pb + l), Hint);
 }
+
+// Streams the panel's block kAheadBlocks ahead into L1 (a panel kept packed in memory: the model's weights).
+inline void prefetch_ahead(const uint8_t* pb) { prefetch_block<_MM_HINT_T0>(pb + kAheadBlocks * kBlockBytes); }
 
 // Block pb's integer sums for NT tokens (xq[t * nb]: token t's block, xoff[t * nb] its offset, -128 sum x), each
 // half's 16 rows in s0/s1, the +128 offset taken back (the sums start at xoff). C independent chains per token and
@@ -154,9 +157,7 @@ void gemm_block(const uint8_t* panel, int64_t nb, const BlockQ8_0* xq, const flo
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* pb = panel + size_t(b) * kBlockBytes;
     if (next.ahead) prefetch_ahead(pb);
-    if (next.panel)
-      for (size_t l = 0; l < kBlockBytes; l += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(next.panel + size_t(b) * kBlockBytes + l), _MM_HINT_T1);
+    if (next.panel) prefetch_block<_MM_HINT_T1>(next.panel + size_t(b) * kBlockBytes);
     for (int i = 0; i < next.n; ++i) {
       const char* p = reinterpret_cast<const char*>(next.rows + size_t(i) * next.stride + size_t(b) * sizeof(BlockQ8_0));
       _mm_prefetch(p, _MM_HINT_T1);

@@ -87,7 +87,7 @@ std::unique_ptr<ModelState> DeepseekModel::new_state(int64_t n_ctx) const {
   s->capacity = n_ctx;
   s->n_layers = config.n_layers;
   s->width = config.cache_width();
-  s->data = HugeBuffer(size_t(s->n_layers) * size_t(n_ctx) * size_t(s->width));
+  s->data = HugeBuffer(size_t(s->n_layers) * size_t(n_ctx) * size_t(s->width), sizeof(float), HugeBuffer::Fault::Now);
   return s;
 }
 

@@ -19,7 +19,7 @@ struct GgufFile;
 struct MlaCache : ModelState {
   int64_t n_layers = 0, width = 0;
   HugeBuffer data;
-  float* at(int64_t layer, int64_t pos) { return data.data() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
+  float* at(int64_t layer, int64_t pos) { return data.floats() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
 };
 
 // Keys and values packed for the batched attention of a prefill (mla_batched.cpp): one layer's cached latents

@@ -48,8 +48,8 @@ std::unique_ptr<ModelState> LlamaModel::new_state(int64_t n_ctx) const {
   s->n_layers = config.n_layers;
   s->width = config.kv_width();
   const size_t n = size_t(s->n_layers) * size_t(n_ctx) * size_t(s->width);
-  s->k = HugeBuffer(n);
-  s->v = HugeBuffer(n);
+  s->k = HugeBuffer(n, sizeof(float), HugeBuffer::Fault::Now);
+  s->v = HugeBuffer(n, sizeof(float), HugeBuffer::Fault::Now);
   return s;
 }
 

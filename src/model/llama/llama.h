@@ -71,8 +71,8 @@ Result<LlamaWeights> llama_weights_from_gguf(const GgufFile& f, const LlamaConfi
 struct LlamaKvCache : ModelState {
   int64_t n_layers = 0, width = 0;
   HugeBuffer k, v;
-  float* k_at(int64_t layer, int64_t pos) { return k.data() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
-  float* v_at(int64_t layer, int64_t pos) { return v.data() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
+  float* k_at(int64_t layer, int64_t pos) { return k.floats() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
+  float* v_at(int64_t layer, int64_t pos) { return v.floats() + (size_t(layer) * size_t(capacity) + size_t(pos)) * size_t(width); }
 };
 
 class LlamaModel : public Model {
