@@ -101,4 +101,33 @@ SyntheticVocab make_synthetic_vocab(int n_merges) {
   return v;
 }
 
+Vocab generated_model_vocab(const Vocab* real, int n_merges, const std::string& pre, int64_t pad_to) {
+  Vocab v;
+  if (real) {
+    v = *real;
+    if (v.token_types.empty()) v.token_types.assign(v.tokens.size(), kTokenNormal);
+    // llama.cpp's converter pads a vocabulary to the model's size with [PADn] (a real vocabulary may already hold
+    // the synthetic one's placeholder names).
+    while (int64_t(v.tokens.size()) < pad_to) {
+      v.tokens.push_back("[PAD" + std::to_string(v.tokens.size()) + "]");
+      v.token_types.push_back(kTokenUnused);
+    }
+    return v;
+  }
+  SyntheticVocab sv = make_synthetic_vocab(n_merges);
+  for (int64_t k = 0; int64_t(sv.tokens.size()) < pad_to; ++k) {
+    sv.tokens.push_back("<｜place▁holder▁no▁" + std::to_string(k) + "｜>");
+    sv.token_types.push_back(kTokenUnused);
+  }
+  v.model = "gpt2";
+  v.pre = pre;
+  v.tokens = std::move(sv.tokens);
+  v.token_types = std::move(sv.token_types);
+  v.merges = std::move(sv.merges);
+  v.bos_id = sv.bos_id;
+  v.eos_id = sv.eos_id;
+  v.add_bos = true;
+  return v;
+}
+
 }  // namespace seek

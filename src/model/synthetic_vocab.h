@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tokenizer/vocab.h"
+
 namespace seek {
 
 struct SyntheticVocab {
@@ -21,5 +23,10 @@ std::string byte_to_unicode(uint8_t b);
 
 // n_merges merges learned greedily (most frequent pair first, ties broken by the pair's text).
 SyntheticVocab make_synthetic_vocab(int n_merges);
+
+// The tokenizer a generated model carries: `real` when given (seek gen-model --vocab: a model's own tokenizer, so
+// that prompts are as many tokens as on that model), else the synthetic one (n_merges, pre-tokeniser `pre`); padded
+// with unused tokens up to pad_to ids, the size of the real model's embedding and head.
+Vocab generated_model_vocab(const Vocab* real, int n_merges, const std::string& pre, int64_t pad_to);
 
 }  // namespace seek

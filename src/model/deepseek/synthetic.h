@@ -10,6 +10,7 @@
 #include "core/result.h"
 #include "model/deepseek/config.h"
 #include "quant/types.h"
+#include "tokenizer/vocab.h"
 
 namespace seek {
 
@@ -22,6 +23,7 @@ struct SyntheticSpec {
   uint64_t seed = 1;
   int n_merges = 250;
   int64_t vocab_pad_to = 0;  // pad the vocabulary with unused placeholder tokens up to this size (a real head's cost)
+  std::optional<Vocab> vocab;  // a real tokenizer instead of the synthetic one (the vocabulary then takes its size)
 };
 
 std::vector<std::string> synthetic_presets();

@@ -60,7 +60,7 @@ std::optional<LlamaSyntheticSpec> llama_synthetic_preset(const std::string& name
 
 Result<void> write_synthetic_llama(const LlamaSyntheticSpec& s, const std::string& path,
                                    const std::function<void(uint64_t, uint64_t)>& progress) {
-  const SyntheticVocab v = make_synthetic_vocab(s.n_merges);
+  const Vocab v = generated_model_vocab(s.vocab ? &*s.vocab : nullptr, s.n_merges, s.pre, 0);
   const LlamaConfig& c = s.c;
   const int64_t vocab = int64_t(v.tokens.size()), q = c.n_heads * c.head_dim, kv = c.kv_width();
   const int64_t bs = traits(s.type).block_size;
@@ -84,14 +84,7 @@ Result<void> write_synthetic_llama(const LlamaSyntheticSpec& s, const std::strin
     w.set_u32(p + "vocab_size", uint32_t(vocab));
     w.set_u32(p + "rope.dimension_count", uint32_t(c.n_rot));
   }
-  w.set_str("tokenizer.ggml.model", "gpt2");
-  w.set_str("tokenizer.ggml.pre", s.pre);
-  w.set_str_array("tokenizer.ggml.tokens", v.tokens);
-  w.set_i32_array("tokenizer.ggml.token_type", v.token_types);
-  w.set_str_array("tokenizer.ggml.merges", v.merges);
-  w.set_u32("tokenizer.ggml.bos_token_id", uint32_t(v.bos_id));
-  w.set_u32("tokenizer.ggml.eos_token_id", uint32_t(v.eos_id));
-  w.set_bool("tokenizer.ggml.add_bos_token", true);
+  vocab_to_gguf(v, w);
 
   const uint64_t seed = s.seed;
   const GgmlType T = s.type;

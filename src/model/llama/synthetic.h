@@ -9,6 +9,7 @@
 #include "core/result.h"
 #include "model/llama/llama.h"
 #include "quant/types.h"
+#include "tokenizer/vocab.h"
 
 namespace seek {
 
@@ -21,6 +22,7 @@ struct LlamaSyntheticSpec {
   GgmlType type = GgmlType::F32;
   uint64_t seed = 1;
   int n_merges = 250;
+  std::optional<Vocab> vocab;  // a real tokenizer instead of the synthetic one (the vocabulary then takes its size)
 };
 
 std::vector<std::string> llama_synthetic_presets();
