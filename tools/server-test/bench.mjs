@@ -4,7 +4,7 @@
 //                                            (once; 2.2 GB; --vocab: DeepSeek-V3's own tokenizer, so that the prompts
 //                                            are as many tokens as on V3: 55 each, where the synthetic one makes 122)
 //   node tools/server-test/bench.mjs --seek build/seek --model /tmp/b.gguf [--threads 2] [--streams 1,4,16]
-//        [--requests 2] [--max-tokens 16] [--ctx 1024] [--rounds 3] [--batch N] [--membw PATH] [--json]
+//        [--requests 2] [--max-tokens 64] [--ctx 1024] [--rounds 3] [--batch N] [--membw PATH] [--json]
 // Each stream sends --requests requests one after another, each with a prompt of its own (no prefix reuse) and
 // max_tokens generated tokens (ignore_eos). Aggregate = all generated tokens / wall time of the level (prompt
 // processing included). Decode aggregate = streams x the median per-stream decode rate (tokens after the first /
@@ -20,7 +20,7 @@ const model = arg("--model", "/tmp/b.gguf");
 const threads = arg("--threads", "2");
 const levels = arg("--streams", "1,4,16").split(",").map(Number);
 const perStream = Number(arg("--requests", "2"));
-const maxTokens = Number(arg("--max-tokens", "16"));
+const maxTokens = Number(arg("--max-tokens", "64"));
 const ctx = arg("--ctx", "1024");
 const asJson = process.argv.includes("--json");
 // Rounds: every level is measured this many times, the rounds interleaved (1, 4, 16, 1, 4, 16, ...), and each
@@ -149,7 +149,8 @@ try {
   }
   if (asJson) console.log(JSON.stringify(summary));
   else if (base) console.log(`${top.streams} streams / 1 stream: ${summary.speedup}x aggregate throughput, ` +
-                             `${summary.decode_speedup}x decode throughput (goal: >= 4x); per round ` +
+                             `${summary.decode_speedup}x decode throughput (goal: >= 4x; ${maxTokens} tokens generated per request, ` +
+                             `prompts of ${base.prompt_tokens_each} tokens); per round ` +
                              summary.speedup_rounds.map((r, i) => r + (summary.speedup_rounds_mixed_state?.[i] ? "*" : ""))
                                .join(", ") + marks);
 } catch (e) {
