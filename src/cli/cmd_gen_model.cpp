@@ -47,7 +47,7 @@ int cmd_gen_model(int argc, char** argv) {
   if (auto ls = llama_synthetic_preset(a.positional()[0])) {
     if (type) ls->type = *type;
     ls->seed = uint64_t(*seed);
-    ls->vocab = vocab;
+    ls->vocab = std::move(vocab);
     if (a.has("--layout")) return usage_error("gen-model", "--layout applies to the DeepSeek presets only");
     auto r = write_synthetic_llama(*ls, a.positional()[1], show);
     progress.done();

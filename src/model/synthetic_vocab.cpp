@@ -105,7 +105,7 @@ Vocab generated_model_vocab(const Vocab* real, int n_merges, const std::string& 
   Vocab v;
   if (real) {
     v = *real;
-    if (v.token_types.empty()) v.token_types.assign(v.tokens.size(), kTokenNormal);
+    v.token_types.resize(v.tokens.size(), kTokenNormal);  // none recorded: all normal
     // llama.cpp's converter pads a vocabulary to the model's size with [PADn] (a real vocabulary may already hold
     // the synthetic one's placeholder names).
     while (int64_t(v.tokens.size()) < pad_to) {
